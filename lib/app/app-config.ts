@@ -1,0 +1,58 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { ContextReader } from './context';
+import { ConvexStorageProps, StorageEncryption, StorageLayout } from '../storage/convex-storage';
+
+/** Everything the app builds, read from CDK context. */
+export interface AppConfig {
+  /** Deployment stage, part of the stack name. */
+  readonly stage: string;
+  /** Name of the stack: `ConvexStorage-<stage>`. */
+  readonly stackName: string;
+  /** Settings of the storage construct. */
+  readonly storage: ConvexStorageProps;
+}
+
+/** One documented context key of the app. */
+export interface ContextKeyDoc {
+  readonly key: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+/** Every context key the app reads, with its default; the README documents each one. */
+export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
+  { key: 'stage', default: 'dev', description: 'Deployment stage (lowercase letters, digits, hyphens); the stack is `ConvexStorage-<stage>`, so each stage has its own buckets.' },
+  { key: 'bucketNamePrefix', default: '(generated names)', description: 'Bucket names become `<prefix>-exports`, `<prefix>-snapshot-imports`, `<prefix>-modules`, `<prefix>-files`, `<prefix>-search` (`<prefix>-storage` in the single layout).' },
+  { key: 'encryption', default: 's3', description: '`s3` (SSE-S3) or `kms` (a customer-managed key with rotation, S3 Bucket Keys, and `AWS_S3_DISABLE_SSE=true` for the backend).' },
+  { key: 'layout', default: 'separate', description: '`separate` (one bucket per kind) or `single` (one bucket for all five kinds).' },
+  { key: 'exportsRetentionDays', default: '45', description: 'Days before snapshot exports expire (at least 14). Separate layout only.' },
+  { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire. Separate layout only.' },
+  { key: 'noncurrentVersionRetentionDays', default: '30', description: 'Days an overwritten or deleted object version stays recoverable.' },
+  { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets (and the KMS key) when the stack is deleted; `destroy` deletes them if empty.' },
+];
+
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
+
+/** Reads and validates the app's context; throws once, listing every bad value. */
+export function readAppConfig(scope: IConstruct): AppConfig {
+  const context = new ContextReader(scope);
+  const stage = context.string('stage', {
+    pattern: STAGE_PATTERN,
+    rule: 'expected 1 to 24 lowercase letters, digits or hyphens, starting with a letter (e.g. dev, staging, prod)',
+  }) ?? 'dev';
+  const encryption = context.oneOf('encryption', ['s3', 'kms'] as const);
+  const layout = context.oneOf('layout', ['separate', 'single'] as const);
+  const removalPolicy = context.oneOf('removalPolicy', ['retain', 'destroy'] as const);
+  const storage: ConvexStorageProps = {
+    bucketNamePrefix: context.string('bucketNamePrefix'),
+    encryption: encryption === 'kms' ? StorageEncryption.KMS : encryption === 's3' ? StorageEncryption.S3_MANAGED : undefined,
+    layout: layout === 'single' ? StorageLayout.SINGLE : layout === 'separate' ? StorageLayout.SEPARATE : undefined,
+    exportsRetentionDays: context.integer('exportsRetentionDays'),
+    importsRetentionDays: context.integer('importsRetentionDays'),
+    noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
+    removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
+  };
+  context.throwIfInvalid();
+  return { stage, stackName: `ConvexStorage-${stage}`, storage };
+}

@@ -1,0 +1,29 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { readAppConfig } from './app-config';
+import { ConvexStorageStack } from '../stack/convex-storage-stack';
+
+/** What {@link buildConvexStorageApp} created. */
+export interface ConvexStorageApp {
+  readonly stack: ConvexStorageStack;
+}
+
+/**
+ * Builds the deployable app from CDK context: the storage stack of one stage, checked by the
+ * cdk-nag AwsSolutions, NIST 800-53 rev 5, HIPAA Security and PCI DSS 3.2.1 packs. Synthesis
+ * fails on any unacknowledged finding.
+ */
+export function buildConvexStorageApp(app: App): ConvexStorageApp {
+  const config = readAppConfig(app);
+  const stack = new ConvexStorageStack(app, config.stackName, {
+    description: `S3 storage of the self-hosted Convex backend, stage ${config.stage} (cdk-convex-storage)`,
+    storage: config.storage,
+  });
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new NIST80053R5Checks(app),
+    new HIPAASecurityChecks(app),
+    new PCIDSS321Checks(app),
+  );
+  return { stack };
+}

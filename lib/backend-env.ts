@@ -1,0 +1,99 @@
+/**
+ * The environment variables the Convex backend (and the AWS SDK inside it) reads, and how to
+ * write their values so the backend reads what was meant.
+ *
+ * Bucket variables come from the storage table; this module adds the rest. Like that table it
+ * must not import aws-cdk-lib.
+ */
+import { STORAGE_KINDS } from './storage-kinds';
+
+/** Region of all buckets. The backend has one S3 client and follows no cross-region redirect. */
+export const AWS_REGION = 'AWS_REGION';
+/** Only for non-AWS providers (R2, MinIO, Spaces, B2...). */
+export const S3_ENDPOINT_URL = 'S3_ENDPOINT_URL';
+export const AWS_ACCESS_KEY_ID = 'AWS_ACCESS_KEY_ID';
+export const AWS_SECRET_ACCESS_KEY = 'AWS_SECRET_ACCESS_KEY';
+export const AWS_SESSION_TOKEN = 'AWS_SESSION_TOKEN';
+
+/**
+ * Booleans the backend parses strictly: exactly `true` turns them on; anything else,
+ * `1`, `TRUE` and `yes` included, is silently read as false.
+ */
+export const STRICT_BOOLEAN_VARS = {
+  forcePathStyle: 'AWS_S3_FORCE_PATH_STYLE',
+  /** Stops the `x-amz-server-side-encryption: AES256` header that overrides SSE-KMS. */
+  disableSse: 'AWS_S3_DISABLE_SSE',
+  disableChecksums: 'AWS_S3_DISABLE_CHECKSUMS',
+  disableRangePrefetch: 'AWS_S3_DISABLE_RANGE_PREFETCH',
+} as const;
+
+/**
+ * Flags the backend switches on when set to any non-empty value, `false` included.
+ * To leave one off, the variable must be absent.
+ */
+export const PRESENCE_FLAG_VARS = {
+  disableBeacon: 'DISABLE_BEACON',
+  redactLogsToClient: 'REDACT_LOGS_TO_CLIENT',
+  doNotRequireSsl: 'DO_NOT_REQUIRE_SSL',
+} as const;
+
+/**
+ * The variables that must all be non-empty for the image's entrypoint to switch on S3
+ * storage. With any of them missing the backend silently keeps data on local disk.
+ */
+export const REQUIRED_S3_VARS: readonly string[] = [AWS_REGION, ...STORAGE_KINDS.map((k) => k.envVar)];
+
+/** Variables whose values are secrets: masked when printed. */
+export const SECRET_VARS: readonly string[] = [AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN];
+
+/**
+ * The stack output key for a variable: PascalCase without underscores,
+ * e.g. `S3_STORAGE_EXPORTS_BUCKET` -> `S3StorageExportsBucket`.
+ */
+export function outputKeyFor(envVar: string): string {
+  return envVar
+    .toLowerCase()
+    .split('_')
+    .filter((part) => part.length > 0)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Writes a strict boolean the only way the backend reads it: lowercase `true` or `false`. */
+export function strictBoolean(value: boolean): 'true' | 'false' {
+  return value ? 'true' : 'false';
+}
+
+/** What a backend variable means, in words for stack output descriptions and CLI messages. */
+export function describeVariable(envVar: string): string {
+  const kind = STORAGE_KINDS.find((k) => k.envVar === envVar);
+  if (kind) {
+    return `bucket for ${kind.description}`;
+  }
+  return VARIABLE_DESCRIPTIONS[envVar] ?? 'backend setting';
+}
+
+const VARIABLE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  [AWS_REGION]: 'region of all the buckets (the backend uses one S3 client for all of them)',
+  [S3_ENDPOINT_URL]: 'endpoint of a non-AWS S3-compatible provider',
+  [AWS_ACCESS_KEY_ID]: 'access key ID of the IAM user the backend signs its S3 requests with',
+  [AWS_SECRET_ACCESS_KEY]: 'secret access key of that IAM user',
+  [STRICT_BOOLEAN_VARS.forcePathStyle]: 'path-style addressing (bucket in the path, not the host name)',
+  [STRICT_BOOLEAN_VARS.disableSse]: 'stops the backend sending x-amz-server-side-encryption: AES256, which would override the buckets\' SSE-KMS default',
+  [STRICT_BOOLEAN_VARS.disableChecksums]: 'stops CRC32 part checksums, for providers that do not return them',
+  [STRICT_BOOLEAN_VARS.disableRangePrefetch]: 'stops ranged prefetch, for providers with unusual Content-Range answers',
+};
+
+/**
+ * The stack output key holding the ARN of the Secrets Manager secret that stores a secret
+ * variable, e.g. `AWS_SECRET_ACCESS_KEY` -> `AwsSecretAccessKeySecretArn`. The secret itself is
+ * never an output.
+ */
+export function secretArnOutputKeyFor(envVar: string): string {
+  return `${outputKeyFor(envVar)}SecretArn`;
+}
+
+/** Whether `value` is one the backend reads as intended for a strict boolean. */
+export function isStrictBooleanValue(value: string): value is 'true' | 'false' {
+  return value === 'true' || value === 'false';
+}

@@ -1,0 +1,176 @@
+/**
+ * The `.env` format the Convex self-hosting docs use, written and read back.
+ *
+ * Values are single-quoted (`KEY='value'`) like the upstream docs, except strict booleans,
+ * which stay bare (`AWS_S3_DISABLE_SSE=true`): `docker run --env-file` keeps quotes literally,
+ * and the backend would read `'true'` (with quotes) as false.
+ *
+ * No aws-cdk-lib import: the CLI shares this module.
+ */
+import { STRICT_BOOLEAN_VARS } from './backend-env';
+
+const STRICT_BOOLEANS: ReadonlySet<string> = new Set(Object.values(STRICT_BOOLEAN_VARS));
+const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** One `KEY=value` assignment, or a comment line when `key` is undefined. */
+export interface DotEnvEntry {
+  readonly key: string;
+  readonly value: string;
+  /** Optional comment written on the line above. */
+  readonly comment?: string;
+}
+
+/** Formats one assignment as a `.env` line. */
+export function formatDotEnvLine(key: string, value: string): string {
+  if (!KEY_PATTERN.test(key)) {
+    throw new Error(`'${key}' is not a valid environment variable name`);
+  }
+  if (/[\r\n]/.test(value)) {
+    throw new Error(`The value of ${key} spans several lines, which a .env file cannot hold`);
+  }
+  if (STRICT_BOOLEANS.has(key) && (value === 'true' || value === 'false')) {
+    return `${key}=${value}`;
+  }
+  if (value.includes("'")) {
+    // A single-quoted .env value has no escape for a quote; double quotes do.
+    return `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  }
+  return `${key}='${value}'`;
+}
+
+/** Formats a whole `.env` block, one assignment per line, with optional comments. */
+export function renderDotEnv(entries: readonly DotEnvEntry[]): string {
+  const lines: string[] = [];
+  for (const entry of entries) {
+    if (entry.comment !== undefined) {
+      lines.push(...entry.comment.split('\n').map((line) => `# ${line}`));
+    }
+    lines.push(formatDotEnvLine(entry.key, entry.value));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One parsed line of a `.env` file, kept so a merge can write it back untouched. */
+export interface DotEnvLine {
+  /** The line exactly as read, without its line break. */
+  readonly raw: string;
+  /** The variable assigned on this line, if any. */
+  readonly key?: string;
+  /** The unquoted value, if the line assigns one. */
+  readonly value?: string;
+}
+
+/**
+ * Parses a `.env` file the way docker compose reads it: `KEY=value`, `KEY='value'`,
+ * `KEY="value"`, an optional `export ` prefix, `#` comments and blank lines.
+ */
+export function parseDotEnvLines(text: string): DotEnvLine[] {
+  const rawLines = text.split(/\r?\n/);
+  if (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') {
+    rawLines.pop();
+  }
+  return rawLines.map((raw) => {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(raw);
+    if (!match) {
+      return { raw };
+    }
+    return { raw, key: match[1], value: unquote(match[2]) };
+  });
+}
+
+/** Parses a `.env` file into a map; a later assignment wins, as in docker compose. */
+export function parseDotEnv(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of parseDotEnvLines(text)) {
+    if (line.key !== undefined && line.value !== undefined) {
+      values.set(line.key, line.value);
+    }
+  }
+  return values;
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
+    return value.slice(1, -1);
+  }
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    return value.slice(1, -1).replace(/\\(["\\])/g, '$1').replace(/\\n/g, '\n');
+  }
+  // An unquoted value ends at an inline comment.
+  const hash = value.search(/\s#/);
+  return hash >= 0 ? value.slice(0, hash).trimEnd() : value;
+}
+
+/** What {@link mergeDotEnv} did, for the caller to report. */
+export interface DotEnvMergeResult {
+  /** The new file contents. */
+  readonly text: string;
+  /** Keys whose existing line was rewritten in place. */
+  readonly replaced: readonly string[];
+  /** Keys that were not in the file and were appended at its end. */
+  readonly appended: readonly string[];
+  /** Keys whose lines were removed (asked for, or later duplicates that would win). */
+  readonly removed: readonly string[];
+}
+
+/**
+ * Merges assignments into the text of an existing `.env` file.
+ *
+ * Every line that does not assign one of the given keys (other variables, comments, blank
+ * lines) is kept exactly as it was, in place. A key that is already assigned is rewritten on
+ * its first line (keeping an `export ` prefix); later assignments of the same key are dropped,
+ * because docker compose lets the last one win and it would silently undo the merge. New keys
+ * are appended at the end, after `header` (a comment) when given. Keys in `remove` are dropped
+ * wherever they appear. The file's line ending style (LF or CRLF) is kept.
+ */
+export function mergeDotEnv(
+  existing: string,
+  set: readonly DotEnvEntry[],
+  remove: readonly string[] = [],
+  header?: string,
+): DotEnvMergeResult {
+  const eol = existing.includes('\r\n') ? '\r\n' : '\n';
+  const wanted = new Map(set.map((entry) => [entry.key, entry.value]));
+  const removeSet = new Set(remove.filter((key) => !wanted.has(key)));
+  const written = new Set<string>();
+  const replaced: string[] = [];
+  const removed: string[] = [];
+  const out: string[] = [];
+
+  for (const line of parseDotEnvLines(existing)) {
+    const key = line.key;
+    if (key === undefined) {
+      out.push(line.raw);
+    } else if (removeSet.has(key)) {
+      removed.push(key);
+    } else if (wanted.has(key)) {
+      if (written.has(key)) {
+        removed.push(key);
+        continue;
+      }
+      const prefix = /^\s*export\s+/.exec(line.raw)?.[0] ?? '';
+      out.push(prefix + formatDotEnvLine(key, wanted.get(key) as string));
+      written.add(key);
+      replaced.push(key);
+    } else {
+      out.push(line.raw);
+    }
+  }
+
+  const appendedEntries = set.filter((entry) => !written.has(entry.key));
+  if (appendedEntries.length > 0) {
+    if (out.length > 0 && out[out.length - 1].trim() !== '') {
+      out.push('');
+    }
+    if (header !== undefined) {
+      out.push(...header.split('\n').map((line) => `# ${line}`));
+    }
+    out.push(...renderDotEnv(appendedEntries).replace(/\n$/, '').split('\n'));
+  }
+  return {
+    text: out.length > 0 ? out.join(eol) + eol : '',
+    replaced,
+    appended: appendedEntries.map((entry) => entry.key),
+    removed,
+  };
+}

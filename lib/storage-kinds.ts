@@ -1,0 +1,123 @@
+/**
+ * The one table of what the Convex backend stores in S3.
+ *
+ * Everything that names a storage kind (the construct's buckets, the stack outputs, the
+ * `.env` block, the ECS environment, the IAM policy and the CLI) is derived from this table,
+ * so a variable name is written exactly once in the code base.
+ *
+ * This module must not import aws-cdk-lib: the CLI shares it and should start fast.
+ */
+
+/** The five kinds of data a self-hosted Convex backend keeps in S3. */
+export type StorageKind = 'exports' | 'snapshotImports' | 'modules' | 'files' | 'search';
+
+/** Lifecycle of the current (live) objects of one kind. */
+export type CurrentObjectExpiry =
+  /** The backend relies on every current object forever: expiring one is data loss. */
+  | { readonly expires: false }
+  /** Current objects may expire after a retention period the user can tune. */
+  | {
+    readonly expires: true;
+    /** The construct prop and CDK context key that tunes the retention. */
+    readonly retentionSetting: 'exportsRetentionDays' | 'importsRetentionDays';
+    /** Retention used when the user sets none. */
+    readonly defaultDays: number;
+    /** Smallest retention that does not break the backend. */
+    readonly minDays: number;
+    /** Why {@link minDays} is the floor, quoted in the validation error. */
+    readonly minDaysReason: string;
+  };
+
+/** One row of the storage table. */
+export interface StorageKindSpec {
+  /** Stable identifier, also the construct ID suffix of the bucket. */
+  readonly kind: StorageKind;
+  /** The exact environment variable the backend reads the bucket name from. */
+  readonly envVar: string;
+  /** Suffix appended to `bucketNamePrefix` to form the bucket name. */
+  readonly bucketSuffix: string;
+  /** What the backend keeps there, in words for docs, outputs and CLI messages. */
+  readonly description: string;
+  /** Lifecycle of current objects. */
+  readonly currentObjects: CurrentObjectExpiry;
+  /**
+   * Whether the backend itself deletes objects here (it only cleans up expired exports), so
+   * the access policy grants `s3:DeleteObject` on this bucket.
+   */
+  readonly backendDeletes: boolean;
+}
+
+/** The storage table, in the order the upstream docs list the variables. */
+export const STORAGE_KINDS: readonly StorageKindSpec[] = [
+  {
+    kind: 'exports',
+    envVar: 'S3_STORAGE_EXPORTS_BUCKET',
+    bucketSuffix: 'exports',
+    description: 'snapshot exports (backups made by `npx convex export` and scheduled exports)',
+    currentObjects: {
+      expires: true,
+      retentionSetting: 'exportsRetentionDays',
+      defaultDays: 45,
+      minDays: 14,
+      minDaysReason: 'the backend lists a finished export for 14 days and serves its download link until then',
+    },
+    backendDeletes: true,
+  },
+  {
+    kind: 'snapshotImports',
+    envVar: 'S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET',
+    bucketSuffix: 'snapshot-imports',
+    description: 'snapshot imports (archives uploaded by `npx convex import`)',
+    currentObjects: {
+      expires: true,
+      retentionSetting: 'importsRetentionDays',
+      defaultDays: 30,
+      minDays: 1,
+      minDaysReason: 'an import must stay readable while the backend processes it',
+    },
+    backendDeletes: false,
+  },
+  {
+    kind: 'modules',
+    envVar: 'S3_STORAGE_MODULES_BUCKET',
+    bucketSuffix: 'modules',
+    description: 'function modules (the deployed code)',
+    currentObjects: { expires: false },
+    backendDeletes: false,
+  },
+  {
+    kind: 'files',
+    envVar: 'S3_STORAGE_FILES_BUCKET',
+    bucketSuffix: 'files',
+    description: 'user files (the file storage API)',
+    currentObjects: { expires: false },
+    backendDeletes: false,
+  },
+  {
+    kind: 'search',
+    envVar: 'S3_STORAGE_SEARCH_BUCKET',
+    bucketSuffix: 'search',
+    description: 'search indexes (text and vector index segments)',
+    currentObjects: { expires: false },
+    backendDeletes: false,
+  },
+];
+
+/** Lifecycle defaults shared by every data bucket. */
+export const LIFECYCLE_DEFAULTS = {
+  /** Client-driven import uploads are never aborted by the backend itself. */
+  abortIncompleteMultipartUploadDays: 7,
+  /** How long an overwritten or deleted object stays recoverable. */
+  noncurrentVersionRetentionDays: 30,
+  /** How long server access logs are kept in the log bucket the construct creates. */
+  accessLogRetentionDays: 365,
+} as const;
+
+/** Looks up one row of the table. */
+export function storageKind(kind: StorageKind): StorageKindSpec {
+  const spec = STORAGE_KINDS.find((s) => s.kind === kind);
+  if (!spec) {
+    throw new Error(`Unknown storage kind '${kind}'`);
+  }
+  return spec;
+}
