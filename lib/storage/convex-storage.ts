@@ -323,10 +323,11 @@ export class ConvexStorage extends Construct {
         problems.push(`${source} gives the bucket name '${name}', already used by ${earlier}: in the separate layout every kind needs its own bucket (or use the single layout).`);
       }
       seen.set(name, source);
-      if (name.includes('.')) {
-        Annotations.of(this).addWarningV2('cdk-convex-storage:bucket-name-dots',
-          `The bucket name '${name}' contains dots: virtual-hosted HTTPS requests to it fail certificate validation. Prefer hyphens.`);
-      }
+    }
+    const dotted = named.map(({ name }) => name).filter((name) => !Token.isUnresolved(name) && name.includes('.'));
+    if (dotted.length > 0) {
+      Annotations.of(this).addWarningV2('cdk-convex-storage:bucket-name-dots',
+        `Bucket names with dots (${dotted.join(', ')}) fail TLS certificate validation with virtual-hosted addressing. Prefer hyphens.`);
     }
     return problems;
   }

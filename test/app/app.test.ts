@@ -1,0 +1,135 @@
+/**
+ * The deployable app, synthesized as `cdk synth` does it: cdk-nag's four packs and the built-in
+ * CloudFormation validation included. Each variant is synthesized once and shared by its tests.
+ */
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { readAppConfig } from '../../lib/app/app-config';
+import { buildConvexStorageApp } from '../../lib/app/build-app';
+import { STORAGE_KINDS } from '../../lib/storage-kinds';
+import { SynthesizedApp, appContext, synthesizeApp } from '../helpers/cdk-app';
+
+const VARIANTS: Record<string, Record<string, unknown>> = {
+  default: {},
+  kms: { encryption: 'kms' },
+  single: { layout: 'single' },
+};
+
+const synthesized = new Map<string, SynthesizedApp>();
+function variant(name: string): SynthesizedApp {
+  if (!synthesized.has(name)) {
+    synthesized.set(name, synthesizeApp(VARIANTS[name]));
+  }
+  return synthesized.get(name)!;
+}
+
+describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
+  test('synthesizes with no unacknowledged cdk-nag finding and no CloudFormation validation finding', () => {
+    const { validationReport } = variant(name);
+    const findings = validationReport.pluginReports.flatMap((report) => report.violations ?? []);
+    expect(findings).toEqual([]);
+  });
+
+  test('matches its snapshot', () => {
+    expect(variant(name).templateJson).toMatchSnapshot();
+  });
+
+  test('outputs each backend variable under its PascalCase key, described by the variable name', () => {
+    const outputs = variant(name).templateJson.Outputs as Record<string, { Description: string }>;
+    for (const envVar of ['AWS_REGION', ...STORAGE_KINDS.map((k) => k.envVar)]) {
+      const key = envVar.split('_').map((w) => w[0] + w.slice(1).toLowerCase()).join('');
+      expect(outputs[key]?.Description.startsWith(`${envVar}: `)).toBe(true);
+    }
+  });
+});
+
+test('every acknowledgment carries a reason a reviewer can read', () => {
+  for (const name of Object.keys(VARIANTS)) {
+    const { stack } = variant(name);
+    for (const construct of stack.node.findAll()) {
+      for (const entry of construct.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+          expect(`${id}: ${reason}`.length).toBeGreaterThan(id.length + 80);
+        }
+      }
+    }
+  }
+});
+
+test('the default app outputs exactly the six storage variables, and KMS adds AWS_S3_DISABLE_SSE=true', () => {
+  expect(Object.keys(variant('default').templateJson.Outputs).sort()).toEqual([
+    'AwsRegion', 'S3StorageExportsBucket', 'S3StorageFilesBucket', 'S3StorageModulesBucket', 'S3StorageSearchBucket', 'S3StorageSnapshotImportsBucket',
+  ]);
+  expect(variant('kms').templateJson.Outputs.AwsS3DisableSse.Value).toBe('true');
+});
+
+test('bucket logical IDs never change: a change here would replace buckets and strand their data', () => {
+  const bucketIds = (name: string) => Object.entries(variant(name).templateJson.Resources as Record<string, any>)
+    .filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id).sort();
+  expect(bucketIds('default')).toEqual([
+    'StorageAccessLogsBucket06E03AA1',
+    'StorageExportsBucket1F25C8FC',
+    'StorageFilesBucket28699C44',
+    'StorageModulesBucketCFB1A89F',
+    'StorageSearchBucketE1882C3F',
+    'StorageSnapshotImportsBucket92514FD0',
+  ]);
+  expect(bucketIds('kms')).toEqual(bucketIds('default'));
+  expect(bucketIds('single')).toEqual(['StorageAccessLogsBucket06E03AA1', 'StorageStorageBucketDC877B11']);
+});
+
+test('the stage names the stack, and the prefix names the buckets', () => {
+  const app = new App({ context: appContext({ stage: 'prod', bucketNamePrefix: 'acme-convex-prod' }), builtinCloudFormationValidation: false });
+  const { stack } = buildConvexStorageApp(app);
+  expect(stack.stackName).toBe('ConvexStorage-prod');
+  const names = Object.values(stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::S3::Bucket'))
+    .map((b) => stack.resolve((b as any).bucketName)).filter(Boolean).sort();
+  expect(names).toEqual(['acme-convex-prod-exports', 'acme-convex-prod-files', 'acme-convex-prod-modules', 'acme-convex-prod-search', 'acme-convex-prod-snapshot-imports']);
+});
+
+test('the built-in CloudFormation validation is live: an invalid resource fails synthesis', () => {
+  // A negative control: if validation were off, the clean reports above would prove nothing.
+  const app = new App({ context: appContext() });
+  const stack = new Stack(app, 'Broken');
+  new CfnResource(stack, 'Bad', { type: 'AWS::S3::Bucket', properties: { Versioning: { Status: 'Enabled' } } });
+  expect(() => app.synth()).toThrow(/'Versioning' was unexpected/);
+});
+
+describe('context validation', () => {
+  const problemsOf = (context: Record<string, unknown>) => {
+    try {
+      readAppConfig(new App({ context }));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected the context to be rejected');
+  };
+
+  test.each([
+    [{ encryption: 'aes' }, "encryption: 'aes' is not valid; accepted values are 's3', 'kms'."],
+    [{ layout: 'one' }, "layout: 'one' is not valid; accepted values are 'separate', 'single'."],
+    [{ removalPolicy: 'delete' }, "removalPolicy: 'delete' is not valid; accepted values are 'retain', 'destroy'."],
+    [{ exportsRetentionDays: 'ten' }, "exportsRetentionDays: 'ten' is not valid; expected a whole number, 1 or more."],
+    [{ importsRetentionDays: '1.5' }, "importsRetentionDays: '1.5' is not valid; expected a whole number, 1 or more."],
+    [{ noncurrentVersionRetentionDays: 0 }, "noncurrentVersionRetentionDays: '0' is not valid; expected a whole number, 1 or more."],
+    [{ stage: 'Prod' }, "stage: 'Prod' is not valid; expected 1 to 24 lowercase letters, digits or hyphens"],
+    [{ bucketNamePrefix: '' }, "bucketNamePrefix: '' is not valid; expected a non-empty string."],
+  ])('%j is rejected with a message naming the key and the accepted values', (context, message) => {
+    expect(problemsOf(context)).toContain(message);
+  });
+
+  test('every bad value is reported at once', () => {
+    const message = problemsOf({ encryption: 'aes', layout: 'one', stage: '!' });
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+
+  test('numbers given with -c arrive as strings and are accepted', () => {
+    const config = readAppConfig(new App({ context: { exportsRetentionDays: '60', encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' } }));
+    expect(config.storage).toMatchObject({ exportsRetentionDays: 60, encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' });
+    expect(config.stackName).toBe('ConvexStorage-dev');
+  });
+
+  test('an exports retention below the backend minimum fails the app with the reason', () => {
+    const app = new App({ context: appContext({ exportsRetentionDays: '10' }), builtinCloudFormationValidation: false });
+    expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 14 days');
+  });
+});
