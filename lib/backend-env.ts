@@ -16,6 +16,24 @@ export const AWS_SECRET_ACCESS_KEY = 'AWS_SECRET_ACCESS_KEY';
 export const AWS_SESSION_TOKEN = 'AWS_SESSION_TOKEN';
 
 /**
+ * Name of the backend instance. It seeds the S3 key prefix (`<INSTANCE_NAME>-<uuid>/`) and the
+ * SQL database name, and signs admin keys: it must never change for the life of a deployment.
+ */
+export const INSTANCE_NAME = 'INSTANCE_NAME';
+/** Exactly 64 hex characters (32 bytes); admin keys are derived from it. */
+export const INSTANCE_SECRET = 'INSTANCE_SECRET';
+/** Public URL of the backend API (port 3210); file and upload URLs are built from it. */
+export const CONVEX_CLOUD_ORIGIN = 'CONVEX_CLOUD_ORIGIN';
+/** Public URL of the HTTP actions (port 3211). */
+export const CONVEX_SITE_ORIGIN = 'CONVEX_SITE_ORIGIN';
+/** PostgreSQL connection URL without a database name; the database is named after INSTANCE_NAME. */
+export const POSTGRES_URL = 'POSTGRES_URL';
+/** MySQL connection URL without a database name; the database is named after INSTANCE_NAME. */
+export const MYSQL_URL = 'MYSQL_URL';
+/** Read by the dashboard image: the backend URL the dashboard's browser code talks to. */
+export const NEXT_PUBLIC_DEPLOYMENT_URL = 'NEXT_PUBLIC_DEPLOYMENT_URL';
+
+/**
  * Booleans the backend parses strictly: exactly `true` turns them on; anything else,
  * `1`, `TRUE` and `yes` included, is silently read as false.
  */

@@ -1,10 +1,12 @@
-import { Annotations, RemovalPolicy, Stack, Token, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
 import { dataBucketEncryption, dataLifecycleRules, secureBucketDefaults } from './bucket-defaults';
 import { bucketNameProblems } from './bucket-names';
+import { attachBackendAccessPolicy, newBackendAccessPolicy } from '../access/backend-access-policy';
 import { acknowledgeComplianceRule } from '../compliance';
 import { AWS_REGION, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
+import { instanceNameProblems } from '../instance-name';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
 
 const NO_REPLICATION_REASON = 'Durability and recovery come from S3 (eleven nines within the region), versioning, and a retention window for noncurrent versions that protects against overwrites and deletes. Cross-region replication would copy every object into a second region the deployment does not use and double the storage bill; teams that need a regional disaster-recovery copy add replication rules to these buckets.';
@@ -139,6 +141,25 @@ export interface ConvexStorageProps {
    * @default false
    */
   readonly autoDeleteObjects?: boolean;
+
+  /**
+   * The backend's `INSTANCE_NAME`. The backend puts `<INSTANCE_NAME>-<uuid>/` in front of every
+   * key, so the access policy narrows object ARNs to `<bucket>/<instanceName>-*`; the backend
+   * must then run with exactly this name, and the name must never change. Lowercase letters,
+   * digits and hyphens, starting with a letter, at most 63 characters (see `instanceNameProblems`).
+   *
+   * @default - the policy covers every object of the buckets
+   */
+  readonly instanceName?: string;
+
+  /**
+   * Grant the backend `s3:DeleteObject` on every bucket, for backend versions that delete more
+   * than expired snapshot exports. By default it may delete only where the storage table says
+   * the backend deletes (the exports bucket).
+   *
+   * @default false
+   */
+  readonly grantDeleteOnAllBuckets?: boolean;
 }
 
 /**
@@ -161,7 +182,12 @@ export class ConvexStorage extends Construct {
    */
   public readonly backendEnvironment: Readonly<Record<string, string>>;
 
+  /** The backend's `INSTANCE_NAME` the access policy is narrowed to, if given. */
+  public readonly instanceName?: string;
+
   private readonly bucketsByKind: Readonly<Record<StorageKind, s3.IBucket>>;
+  private readonly grantDeleteOnAllBuckets: boolean;
+  private accessPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ConvexStorageProps = {}) {
     super(scope, id);
@@ -227,6 +253,42 @@ export class ConvexStorage extends Construct {
       environment[STRICT_BOOLEAN_VARS.disableSse] = strictBoolean(true);
     }
     this.backendEnvironment = environment;
+    this.instanceName = props.instanceName;
+    this.grantDeleteOnAllBuckets = props.grantDeleteOnAllBuckets ?? false;
+  }
+
+  /**
+   * The one customer-managed policy with exactly the backend's permissions: `s3:ListBucket` on
+   * the buckets; `s3:GetObject`, `s3:PutObject`, `s3:AbortMultipartUpload` on their objects
+   * (`<instanceName>-*` when given); `s3:DeleteObject` where the backend deletes (or on every
+   * bucket with `grantDeleteOnAllBuckets`); `kms:GenerateDataKey` and `kms:Decrypt` on the key,
+   * through S3 only, in KMS mode. Created on first use, so storage nobody is granted to gets no
+   * policy.
+   */
+  public get backendAccessPolicy(): iam.ManagedPolicy {
+    if (!this.accessPolicy) {
+      this.accessPolicy = newBackendAccessPolicy(this, 'BackendAccessPolicy', {
+        buckets: this.bucketsByKind,
+        encryptionKey: this.encryptionKey,
+        instanceName: this.instanceName,
+        grantDeleteOnAllBuckets: this.grantDeleteOnAllBuckets,
+      });
+    }
+    return this.accessPolicy;
+  }
+
+  /**
+   * Gives the backend's permissions ({@link backendAccessPolicy}) to an IAM role (an ECS task
+   * role, an EC2 instance role, a role from another stack), user or group, or to anything whose
+   * `grantPrincipal` is one of them. Throws for principals a managed policy cannot be attached
+   * to (service, account or ARN principals).
+   *
+   * @returns the attached policy
+   */
+  public grantBackendAccess(grantee: iam.IGrantable): iam.ManagedPolicy {
+    const policy = this.backendAccessPolicy;
+    attachBackendAccessPolicy(policy, grantee);
+    return policy;
   }
 
   /** The bucket that holds one kind of data (the same bucket for every kind in the single layout). */
@@ -288,6 +350,10 @@ export class ConvexStorage extends Construct {
     }
 
     problems.push(...this.bucketNameProblems(props));
+
+    if (props.instanceName !== undefined && !Token.isUnresolved(props.instanceName)) {
+      problems.push(...instanceNameProblems(props.instanceName).map((p) => `instanceName '${props.instanceName}' ${p}.`));
+    }
 
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexStorage properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

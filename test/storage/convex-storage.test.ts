@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { CfnParameter, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ConvexStorage, ConvexStorageProps, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
@@ -284,7 +284,7 @@ describe('ConvexStorage validation', () => {
 
   test('unresolved tokens are not validated', () => {
     const stack = unitTestStack();
-    const prefix = new (require('aws-cdk-lib').CfnParameter)(stack, 'Prefix').valueAsString as string;
+    const prefix = new CfnParameter(stack, 'Prefix').valueAsString;
     expect(() => new ConvexStorage(stack, 'Storage', { bucketNamePrefix: prefix })).not.toThrow();
   });
 });
