@@ -64,7 +64,18 @@ export function errorCode(err: unknown): string {
   if (e.code && /^E[A-Z_]+$/.test(e.code)) {
     return e.code;
   }
-  return e.name && e.name !== 'Error' ? e.name : (e.code ?? 'Error');
+  if (e.name && e.name !== 'Error') {
+    return e.name;
+  }
+  // An error from another realm (e.g. a test sandbox) reaches us stringified by the SDK's retry
+  // layer ("AWS SDK error wrapper for Error: connect ECONNREFUSED ..."): read the code back.
+  const message = e.message ?? '';
+  return (
+    e.code ??
+    /\b(E[A-Z]{4,}[A-Z_]*)\b/.exec(message)?.[1] ??
+    /wrapper for ([A-Za-z]+Error):/.exec(message)?.[1] ??
+    'Error'
+  );
 }
 
 /** The HTTP status of an S3 error answer, if there was one. */
@@ -76,7 +87,10 @@ export function httpStatus(err: unknown): number | undefined {
 export function describeError(err: unknown): string {
   const e = (err ?? {}) as ErrorShape;
   const status = httpStatus(err);
-  const message = (e.message ?? String(err)).replace(/^@smithy\/node-http-handler - \[ERROR\] /, '').split('\n')[0];
+  const message = (e.message ?? String(err))
+    .replace(/^AWS SDK error wrapper for (?:\w+: )?/, '')
+    .replace(/^@smithy\/node-http-handler - \[ERROR\] /, '')
+    .split('\n')[0];
   return `${errorCode(err)}${status ? ` (HTTP ${status})` : ''}: ${message}`;
 }
 

@@ -276,12 +276,13 @@ export async function probeBucket(client: S3Client, target: ProbeTarget, options
     // Leave nothing behind: abort what is open (or, where abort is unsupported, complete it and
     // delete the result), and delete the probe object if it still exists.
     for (const upload of [openUpload, abortProbe]) {
-      if (upload !== undefined && !(await disposeUpload(upload))) {
-        leftovers.push(`s3://${bucket}/${upload.key} (incomplete multipart upload ${upload.uploadId})`);
+      const left = upload === undefined ? undefined : await disposeUpload(upload);
+      if (left !== undefined) {
+        leftovers.push(left);
       }
     }
     if (objectExists && !(await deleteQuietly(key))) {
-      leftovers.push(`s3://${bucket}/${key} (probe object; delete it with credentials that may delete)`);
+      leftovers.push(probeObjectLeft(key));
     }
   }
 
@@ -309,8 +310,9 @@ export async function probeBucket(client: S3Client, target: ProbeTarget, options
       const variantKey = `${key}-variant`;
       try {
         const out = await client.send(new CreateMultipartUploadCommand(createInput(variantKey, variant.sse, variant.checksums)));
-        if (out.UploadId && !(await disposeUpload({ key: variantKey, uploadId: out.UploadId, parts: [] }))) {
-          leftovers.push(`s3://${bucket}/${variantKey} (incomplete multipart upload ${out.UploadId})`);
+        const left = out.UploadId ? await disposeUpload({ key: variantKey, uploadId: out.UploadId, parts: [] }) : undefined;
+        if (left !== undefined) {
+          leftovers.push(left);
         }
         return {
           code: variant.setting === STRICT_BOOLEAN_VARS.disableSse ? 'sse-rejected' : 'checksums-rejected',
@@ -326,11 +328,19 @@ export async function probeBucket(client: S3Client, target: ProbeTarget, options
     return general;
   }
 
-  /** Aborts an upload; where abort is unsupported, completes it and deletes the result. */
-  async function disposeUpload(upload: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<boolean> {
+  function probeObjectLeft(objectKey: string): string {
+    return `s3://${bucket}/${objectKey} (probe object; delete it with credentials that may delete)`;
+  }
+
+  /**
+   * Aborts an upload; where abort is unsupported, completes it and deletes the result.
+   *
+   * @returns undefined when nothing is left, else a description of what is.
+   */
+  async function disposeUpload(upload: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<string | undefined> {
     try {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));
-      return true;
+      return undefined;
     } catch {
       // Fall through: some providers (s3rver, for one) cannot abort, but can complete.
     }
@@ -346,9 +356,9 @@ export async function probeBucket(client: S3Client, target: ProbeTarget, options
         new CompleteMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId, MultipartUpload: { Parts: parts } }),
       );
     } catch {
-      return false;
+      return `s3://${bucket}/${upload.key} (incomplete multipart upload ${upload.uploadId})`;
     }
-    return deleteQuietly(upload.key);
+    return (await deleteQuietly(upload.key)) ? undefined : probeObjectLeft(upload.key);
   }
 
   async function deleteQuietly(objectKey: string): Promise<boolean> {

@@ -1,0 +1,112 @@
+/**
+ * `--help` texts. Kept apart from the commands so `--help` loads no AWS SDK.
+ */
+import { REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS } from '../backend-env';
+import { STORAGE_KINDS } from '../storage-kinds';
+import { PROVIDER_PRESETS } from './providers';
+
+const EXIT_CODES = `Exit codes: 0 success, 1 failure (a check failed or the command refused), 2 bad command line.`;
+
+/** Help of the program itself. */
+export const MAIN_HELP = `convex-storage: S3 storage for a self-hosted Convex backend
+
+Usage: convex-storage <command> [options]
+
+Commands:
+  env        write the backend's .env (from the deployed stack, its outputs file, or a provider)
+  verify     check a configuration the way the backend will use it (variables, then each bucket)
+  provision  create the buckets of an .env on a non-AWS provider (MinIO, R2, Spaces, B2)
+
+Run convex-storage <command> --help for a command's options.
+${EXIT_CODES}
+`;
+
+const bucketFlags = STORAGE_KINDS.map((k) => `  --${k.bucketSuffix}-bucket NAME`.padEnd(34) + `${k.envVar}`).join('\n');
+const providers = Object.values(PROVIDER_PRESETS)
+  .map((p) => `  ${p.name.padEnd(8)}${p.notes}`)
+  .join('\n');
+
+/** Help of `env`. */
+export const ENV_HELP = `Usage:
+  convex-storage env --stack NAME [--region R]              from the deployed stack (CloudFormation)
+  convex-storage env --outputs-file FILE [--stack NAME]     from \`cdk deploy --outputs-file FILE\`
+  convex-storage env --provider P [--endpoint URL] [--region R] (--bucket-prefix P | --bucket NAME | --<kind>-bucket NAME...)
+
+Writes the variables the backend reads into an .env file, merged into the existing file: other
+variables and comments stay in place, the previous file is kept as <out>.bak, the new file is
+written atomically with mode 0600. Nothing is written if ${REQUIRED_S3_VARS.join(', ')}
+would be empty.
+
+From a stack (name pattern ConvexStorage-<stage>): in IAM-user mode the secret access key is read
+from Secrets Manager with your own AWS credentials; in role mode no keys are written (and old
+ones are removed: environment keys would take precedence over the role).
+
+Options:
+  --stack NAME                    the storage stack, e.g. ConvexStorage-dev
+  --outputs-file FILE             a \`cdk deploy --outputs-file\` JSON file
+  --region R                      stack: the stack's region; provider: AWS_REGION
+  --provider P                    aws | r2 | minio | spaces | b2 (flags each provider needs are set for you)
+  --endpoint URL                  S3_ENDPOINT_URL (required for r2 and minio)
+  --bucket-prefix PREFIX          bucket names PREFIX-<kind>: ${STORAGE_KINDS.map((k) => k.bucketSuffix).join(', ')}
+  --bucket NAME                   one bucket for all five kinds
+${bucketFlags}
+  --role                          aws: the backend uses an IAM role, write no keys
+  --kms                           aws: the buckets use SSE-KMS (writes ${STRICT_BOOLEAN_VARS.disableSse}=true)
+  --out PATH                      file to write (default .env)
+  --print                         print the variables to stdout instead of writing
+  --show-secrets                  with --print: do not mask AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+  -h, --help                      this help
+
+Providers (credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in your environment:
+use the key made for the backend, never your own):
+${providers}
+
+${EXIT_CODES}
+`;
+
+/** Help of `verify`. */
+export const VERIFY_HELP = `Usage: convex-storage verify [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
+
+Checks a configuration the way the backend will use it:
+  1. the variables: ${REQUIRED_S3_VARS.join(', ')} set (else the
+     backend silently uses local disk); AWS_S3_* booleans exactly true or false; DISABLE_BEACON,
+     REDACT_LOGS_TO_CLIENT, DO_NOT_REQUIRE_SSL not set to false (any value switches them on);
+  2. each bucket, concurrently, with the backend's own S3 settings: a multipart upload (SSE header
+     and CRC32 part checksums unless disabled), a ranged read, a head, a head of a missing key
+     (needs s3:ListBucket), the delete of the probe, an aborted upload. Probe keys start with
+     convex-storage-verify/ and are removed even when a step fails.
+Each failure names the setting to change. Progress goes to stderr, the result to stdout.
+
+Options:
+  --env-file PATH     the backend's .env (default .env)
+  --process-env       check this process's environment instead of a file
+  --file-only         check the variables only, make no request
+  --timeout SECONDS   bound on connecting and on each answer (default 5)
+  --json              machine-readable result on stdout (for CI)
+  -h, --help          this help
+
+Credentials: the keys in the configuration when it has both, else this machine's default AWS
+credential chain (the backend's own chain, e.g. its task role, may differ).
+${EXIT_CODES}
+`;
+
+/** Help of `provision`. */
+export const PROVISION_HELP = `Usage: convex-storage provision [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
+
+For S3-compatible providers that CDK does not reach (MinIO, R2, Spaces, B2): creates the buckets
+the .env names (S3_ENDPOINT_URL must be set) when missing, enables versioning, and sets the same
+lifecycle rules as the CDK construct (abort incomplete uploads, expire noncurrent versions and
+expired delete markers, expire current exports and imports; never current files, modules or search
+indexes). Other lifecycle rules on the buckets are kept. Says plainly what the provider does not
+support. Safe to run again. On AWS use \`cdk deploy\` instead; provision refuses to run there.
+
+Use credentials allowed to create and configure buckets (often not the backend's own key).
+
+Options:
+  --env-file PATH     the backend's .env (default .env)
+  --process-env       read the settings from this process's environment
+  --timeout SECONDS   bound on connecting and on each answer (default 5)
+  --json              machine-readable result on stdout
+  -h, --help          this help
+${EXIT_CODES}
+`;

@@ -1,0 +1,187 @@
+/**
+ * `convex-storage verify`: checks a backend configuration the way the backend will use it.
+ */
+import { AWS_REGION } from '../backend-env';
+import { STORAGE_KINDS } from '../storage-kinds';
+import { booleanFlag, parseFlags, stringFlag, timeoutFlag } from './args';
+import { checkBackendEnv, envValue, type EnvFinding } from './env-checks';
+import { loadBackendEnv } from './env-source';
+import { EXIT, type CliIo } from './io';
+import { PROBE_STEPS, probeBucket, type BucketProbeResult, type ProbeTarget, type StepOutcome } from './probe';
+import { backendS3Settings, createBackendS3Client, type BackendS3Settings } from './s3-client';
+import { bucketTargets } from './targets';
+
+/** Seconds a request may take before the endpoint is reported as not answering. */
+export const DEFAULT_TIMEOUT_SECONDS = 5;
+/** One retry: enough to ride out a blip, few enough to report a dead endpoint fast. */
+const MAX_ATTEMPTS = 2;
+
+/** The machine-readable result of `verify --json`. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly source: string;
+  readonly settings: BackendS3Settings;
+  readonly findings: readonly EnvFinding[];
+  /** One entry per bucket variable, in table order (a shared bucket's result repeats). */
+  readonly variables: readonly { readonly variable: string; readonly bucket: string; readonly result?: BucketProbeResult }[];
+  /** Why no bucket was probed, when none was. */
+  readonly skipped?: string;
+}
+
+/** Runs `verify` with already-split arguments; returns the exit code. */
+export async function runVerify(argv: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags('verify', argv, {
+    'env-file': { type: 'string' },
+    'process-env': { type: 'boolean' },
+    'file-only': { type: 'boolean' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const timeoutMs = timeoutFlag(flags, DEFAULT_TIMEOUT_SECONDS);
+  const loaded = loadBackendEnv(io, stringFlag(flags, 'env-file'), booleanFlag(flags, 'process-env'));
+  const report = await verifyEnv(loaded.values, loaded.source, {
+    timeoutMs,
+    probe: !booleanFlag(flags, 'file-only'),
+    progress: (line) => io.stderr(`${line}\n`),
+  });
+  io.stdout(booleanFlag(flags, 'json') ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
+  return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** Options of {@link verifyEnv}. */
+export interface VerifyOptions {
+  readonly timeoutMs: number;
+  /** False: check the variables only, make no request. */
+  readonly probe: boolean;
+  readonly progress: (line: string) => void;
+}
+
+/** Checks the variables, then probes every distinct bucket concurrently. */
+export async function verifyEnv(values: ReadonlyMap<string, string>, source: string, options: VerifyOptions): Promise<VerifyReport> {
+  const settings = backendS3Settings(values);
+  const findings = checkBackendEnv(values);
+  options.progress(`Checking ${source}`);
+  // Errors are listed once, in the result; warnings and notes only here.
+  const errorCount = findings.filter((f) => f.level === 'error').length;
+  if (errorCount > 0) {
+    options.progress(`  ${errorCount} problem${errorCount === 1 ? '' : 's'} in the variables (listed in the result)`);
+  }
+  for (const finding of findings.filter((f) => f.level !== 'error')) {
+    options.progress(`  ${finding.level.padEnd(7)} ${finding.message}`);
+  }
+  if (errorCount === 0) {
+    options.progress('  ok      variables: AWS_REGION and the five bucket variables are set, booleans are exact');
+  }
+
+  const targets = bucketTargets(values);
+  let skipped: string | undefined;
+  const results = new Map<string, BucketProbeResult>();
+  if (!options.probe) {
+    skipped = '--file-only: no request made';
+  } else if (settings.region === undefined) {
+    skipped = `${AWS_REGION} is not set, so the backend would not use S3 at all`;
+  } else if (targets.length === 0) {
+    skipped = 'no bucket variable is set';
+  } else {
+    options.progress(`Probing ${targets.length} bucket${targets.length === 1 ? '' : 's'} ${describeSettings(settings)}`);
+    const client = createBackendS3Client(values, { timeoutMs: options.timeoutMs, maxAttempts: MAX_ATTEMPTS });
+    try {
+      const probed = await Promise.all(
+        targets.map((target) =>
+          probeBucket(client, target, {
+            ...settings,
+            timeoutMs: options.timeoutMs,
+            onStep: (t, outcome) => options.progress(formatStep(t, outcome)),
+          }),
+        ),
+      );
+      probed.forEach((result) => results.set(result.bucket, result));
+    } finally {
+      client.destroy();
+    }
+  }
+  if (skipped !== undefined) {
+    options.progress(`Not probing: ${skipped}.`);
+  }
+
+  const variables = STORAGE_KINDS.map((kind) => {
+    const bucket = envValue(values, kind.envVar) ?? '';
+    return { variable: kind.envVar, bucket, result: results.get(bucket) };
+  });
+  // Probes are skipped only for --file-only or when the variables already have errors.
+  const ok = !findings.some((f) => f.level === 'error') && [...results.values()].every((r) => r.status !== 'failed');
+  return { ok, source, settings, findings, variables, skipped };
+}
+
+function describeSettings(settings: BackendS3Settings): string {
+  const parts = [
+    `at ${settings.endpoint ?? 'AWS S3'}`,
+    `region ${settings.region}`,
+    settings.forcePathStyle ? 'path-style' : 'virtual-hosted',
+    settings.sse ? 'SSE header on' : 'SSE header off',
+    settings.checksums ? 'CRC32 checksums on' : 'CRC32 checksums off',
+    settings.credentialSource === 'env-keys' ? 'keys from the configuration' : "this machine's default credential chain",
+  ];
+  return `(${parts.join(', ')})`;
+}
+
+function formatStep(target: ProbeTarget, outcome: StepOutcome): string {
+  const head = `  [${target.bucket}] ${PROBE_STEPS[outcome.step].title}: ${outcome.status === 'failed' ? 'FAILED' : outcome.status}`;
+  const detail = outcome.diagnosis ? ` - ${outcome.diagnosis.message}` : outcome.detail ? ` - ${outcome.detail}` : '';
+  return head + detail;
+}
+
+/** The human-readable summary printed on stdout. */
+export function formatSummary(report: VerifyReport): string {
+  const lines: string[] = [];
+  const width = Math.max(...report.variables.map((v) => v.variable.length));
+  // Five buckets on one provider usually fail the same way: say it once.
+  const said = new Set<string>();
+  const once = (text: string): string => {
+    if (said.has(text)) {
+      return '    (same as above)';
+    }
+    said.add(text);
+    return text;
+  };
+  for (const { variable, bucket, result } of report.variables) {
+    const status = result === undefined ? (bucket ? 'not probed' : 'NOT SET') : result.status === 'failed' ? 'FAILED' : result.status;
+    lines.push(`${variable.padEnd(width)}  ${(bucket || '-').padEnd(24)}  ${status}`);
+    for (const step of result?.steps ?? []) {
+      if (step.status === 'failed' && step.diagnosis) {
+        lines.push(
+          once(`    ${PROBE_STEPS[step.step].title} failed: ${step.diagnosis.message}\n    setting to change: ${step.diagnosis.setting}`),
+        );
+      } else if (step.status === 'warning') {
+        lines.push(once(`    warning (${PROBE_STEPS[step.step].title}): ${step.detail ?? ''}`));
+      }
+    }
+    for (const leftover of result?.leftovers ?? []) {
+      lines.push(`    left behind: ${leftover}`);
+    }
+  }
+  for (const finding of report.findings.filter((f) => f.level === 'error')) {
+    lines.push(`- ${finding.message}`);
+  }
+  if (report.skipped) {
+    lines.push(`Buckets not probed: ${report.skipped}.`);
+  }
+  const failedBuckets = new Set(report.variables.filter((v) => v.result?.status === 'failed').map((v) => v.bucket));
+  const errors = report.findings.filter((f) => f.level === 'error').length;
+  if (report.ok) {
+    const warned = report.variables.some((v) => v.result?.status === 'warning');
+    lines.push(
+      warned
+        ? 'Result: OK with warnings: the backend can use this storage; read the warnings above.'
+        : 'Result: OK: the backend can use this storage.',
+    );
+  } else {
+    const why = [
+      errors > 0 ? `${errors} variable problem${errors === 1 ? '' : 's'}` : '',
+      failedBuckets.size > 0 ? `${failedBuckets.size} bucket${failedBuckets.size === 1 ? '' : 's'} failed` : '',
+    ].filter(Boolean);
+    lines.push(`Result: FAILED (${why.join(', ') || 'see above'}).`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,47 @@
+/**
+ * The real executable, spawned: exit codes and --help. Few on purpose (each spawn costs ~0.3 s).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const entry = join(__dirname, '..', '..', 'bin', 'convex-storage.ts');
+// An empty working directory: no .env there.
+const cwd = mkdtempSync(join(tmpdir(), 'convex-storage-process-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), entry, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+test('--help of each command exits 0 and shows its usage', async () => {
+  const [main, env, verify, provision] = await Promise.all([run('--help'), run('env', '--help'), run('verify', '--help'), run('provision', '--help')]);
+  expect(main).toMatchObject({ code: 0, stdout: expect.stringMatching(/Commands:\n {2}env/) });
+  expect(env).toMatchObject({ code: 0, stdout: expect.stringMatching(/--snapshot-imports-bucket NAME +S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET/) });
+  expect(verify).toMatchObject({ code: 0, stdout: expect.stringMatching(/--timeout SECONDS/) });
+  expect(provision).toMatchObject({ code: 0, stdout: expect.stringMatching(/On AWS use `cdk deploy`/) });
+});
+
+test('exit codes: 2 for a bad command line, 1 for a failed check', async () => {
+  const [unknown, badFlag, missingFile] = await Promise.all([
+    run('deploy'),
+    run('verify', '--nope'),
+    // The default --env-file (.env) is missing. (A missing path given explicitly to
+    // --env-file is caught by Node 20 itself, which also scans script arguments: exit 9.)
+    run('verify'),
+  ]);
+  expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown command 'deploy'/) });
+  expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown option '--nope'.*convex-storage verify --help/) });
+  expect(missingFile).toMatchObject({ code: 1, stderr: expect.stringMatching(/No file at .*\.env\. Pass --env-file PATH, or --process-env/) });
+});
