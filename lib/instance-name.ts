@@ -42,7 +42,7 @@ export function instanceNameProblems(name: string): string[] {
     problems.push(`is ${name.length} characters long; at most ${MAX_INSTANCE_NAME_LENGTH} are allowed, because the backend's database name (the instance name with - turned into _) would be cut by Postgres`);
   }
   if (!/^[a-z]/.test(name)) {
-    problems.push('must start with a lowercase letter (a database name that starts with a digit or a hyphen/underscore is not a plain SQL identifier)');
+    problems.push('must start with a lowercase letter (its database name must be a plain, lowercase SQL identifier: unquoted SQL folds case and rejects a leading hyphen)');
   }
   const bad = [...new Set(name.replace(/[a-z0-9-]/g, ''))];
   if (bad.length > 0) {

@@ -1,7 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ContextReader } from './context';
+import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSettingsProblems } from '../access/access-options';
+import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout } from '../storage/convex-storage';
+import { BACKEND_CONTEXT_KEYS, readBackendOptions } from '../ecs/backend-context';
+import { ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
@@ -11,6 +15,10 @@ export interface AppConfig {
   readonly stackName: string;
   /** Settings of the storage construct. */
   readonly storage: ConvexStorageProps;
+  /** How the backend holds its access policy, and the settings of that mode. */
+  readonly access: AccessSettings;
+  /** The backend's ECS task definition (context `ecs=true`), else undefined. */
+  readonly backend?: ConvexBackendOptions;
 }
 
 /** One documented context key of the app. */
@@ -30,6 +38,12 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire. Separate layout only.' },
   { key: 'noncurrentVersionRetentionDays', default: '30', description: 'Days an overwritten or deleted object version stays recoverable.' },
   { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets (and the KMS key) when the stack is deleted; `destroy` deletes them if empty.' },
+  { key: 'access', default: 'role', description: '`role`: an IAM role (output `BackendRoleArn`) holds the backend\'s access policy, no keys exist; `user`: an IAM user in a group that holds it, with one access key whose secret is in Secrets Manager (outputs `AwsAccessKeyId`, `AwsSecretAccessKeySecretArn`), for a backend outside AWS.' },
+  { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
+  { key: 'accessKeySerial', default: '1', description: 'Serial of the IAM user\'s active access key: a higher serial issues a new key and writes it to the secret. User access only; see "Rotating the access key without downtime" in the README.' },
+  { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
+  { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
+  ...BACKEND_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -52,7 +66,34 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     importsRetentionDays: context.integer('importsRetentionDays'),
     noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
+    instanceName: readInstanceName(context),
   };
+  const access = readAccess(context);
+  const backend = readBackendOptions(context);
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage };
+  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
+}
+
+function readInstanceName(context: ContextReader): string | undefined {
+  const name = context.string('instanceName');
+  if (name === undefined) return undefined;
+  const problems = instanceNameProblems(name);
+  for (const problem of problems) {
+    context.addProblem(`instanceName: '${name}' ${problem}.`);
+  }
+  return problems.length === 0 ? name : undefined;
+}
+
+function readAccess(context: ContextReader): AccessSettings {
+  const mode = context.oneOf('access', [BackendAccessMode.ROLE, BackendAccessMode.USER] as const) ?? BackendAccessMode.ROLE;
+  const settings: AccessSettings = {
+    mode,
+    trustedPrincipal: context.string('trustedPrincipal'),
+    accessKeySerial: context.integer('accessKeySerial'),
+    previousAccessKeySerial: context.integer('previousAccessKeySerial'),
+  };
+  for (const problem of accessSettingsProblems(settings)) {
+    context.addProblem(problem);
+  }
+  return settings;
 }

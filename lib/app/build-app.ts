@@ -18,6 +18,11 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
   const stack = new ConvexStorageStack(app, config.stackName, {
     description: `S3 storage of the self-hosted Convex backend, stage ${config.stage} (cdk-convex-storage)`,
     storage: config.storage,
+    access: config.access.mode,
+    trustedPrincipal: config.access.trustedPrincipal,
+    accessKeySerial: config.access.accessKeySerial,
+    previousAccessKeySerial: config.access.previousAccessKeySerial,
+    backend: config.backend,
   });
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),

@@ -1,7 +1,12 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { describeVariable, outputKeyFor } from '../backend-env';
+import { BackendAccessMode, accessSettingsProblems } from '../access/access-options';
+import { renderBackendDotEnv } from '../access/backend-dotenv';
+import { BackendRole } from '../access/backend-role';
+import { BackendUser } from '../access/backend-user';
+import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, describeVariable, outputKeyFor, secretArnOutputKeyFor } from '../backend-env';
 import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
+import { ConvexBackend, ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Properties of {@link ConvexStorageStack}. */
 export interface ConvexStorageStackProps extends StackProps {
@@ -11,6 +16,43 @@ export interface ConvexStorageStackProps extends StackProps {
    * @default - five separate SSE-S3 buckets with the construct's defaults
    */
   readonly storage?: ConvexStorageProps;
+
+  /**
+   * How the backend holds its access policy: a role trusted by `trustedPrincipal` (no keys
+   * anywhere), or an IAM user whose access key secret is kept in Secrets Manager.
+   *
+   * @default BackendAccessMode.ROLE
+   */
+  readonly access?: BackendAccessMode;
+
+  /**
+   * The service principal the backend role trusts. Role mode only.
+   *
+   * @default 'ecs-tasks.amazonaws.com'
+   */
+  readonly trustedPrincipal?: string;
+
+  /**
+   * Serial of the IAM user's active access key; raising it issues a new key. User mode only.
+   *
+   * @default 1
+   */
+  readonly accessKeySerial?: number;
+
+  /**
+   * Serial of the previous access key, kept working during a rotation until the backends use
+   * the new one. User mode only.
+   *
+   * @default - no previous key
+   */
+  readonly previousAccessKeySerial?: number;
+
+  /**
+   * Adds the backend's Fargate task definition on this storage (app context `ecs=true`).
+   *
+   * @default - no task definition
+   */
+  readonly backend?: ConvexBackendOptions;
 }
 
 /**
@@ -21,10 +63,76 @@ export class ConvexStorageStack extends Stack {
   /** The storage construct. */
   public readonly storage: ConvexStorage;
 
+  /** How the backend holds its access policy. */
+  public readonly access: BackendAccessMode;
+
+  /** The backend role, in role mode without the ECS task definition (whose task role holds the policy then). */
+  public readonly backendRole?: iam.Role;
+
+  /** The backend's IAM user, access key and secret, in user mode. */
+  public readonly backendUser?: BackendUser;
+
+  /** The backend's task definition (and its VPC, if one was needed), when `backend` is given. */
+  public readonly backend?: ConvexBackend;
+
   constructor(scope: Construct, id: string, props: ConvexStorageStackProps = {}) {
     super(scope, id, props);
     this.storage = new ConvexStorage(this, 'Storage', props.storage);
     this.outputEnvironment(this.storage.backendEnvironment);
+
+    this.access = props.access ?? BackendAccessMode.ROLE;
+    const problems = accessSettingsProblems({
+      mode: this.access,
+      trustedPrincipal: props.trustedPrincipal,
+      accessKeySerial: props.accessKeySerial,
+      previousAccessKeySerial: props.previousAccessKeySerial,
+    });
+    if (props.backend && this.access === BackendAccessMode.USER) {
+      problems.push('access user creates access keys for a backend outside AWS, but the ECS task runs with its own task role and must not use keys: drop access=user (or ecs=true).');
+    }
+    if (props.backend && props.trustedPrincipal !== undefined) {
+      problems.push('trustedPrincipal configures the stand-alone backend role, which the ECS task replaces with its task role: drop trustedPrincipal (or ecs=true).');
+    }
+    if (problems.length > 0) {
+      throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    if (this.access === BackendAccessMode.USER) {
+      this.backendUser = new BackendUser(this, 'BackendUser', {
+        storage: this.storage,
+        accessKeySerial: props.accessKeySerial,
+        previousAccessKeySerial: props.previousAccessKeySerial,
+      });
+      new CfnOutput(this, outputKeyFor(AWS_ACCESS_KEY_ID), {
+        value: this.backendUser.accessKey.accessKeyId,
+        description: `${AWS_ACCESS_KEY_ID}: ${describeVariable(AWS_ACCESS_KEY_ID)} (key serial ${this.backendUser.accessKeySerial}; not secret)`,
+      });
+      new CfnOutput(this, secretArnOutputKeyFor(AWS_SECRET_ACCESS_KEY), {
+        value: this.backendUser.secret.secretArn,
+        description: `${AWS_SECRET_ACCESS_KEY}: ARN of the Secrets Manager secret whose JSON holds ${AWS_ACCESS_KEY_ID} and ${AWS_SECRET_ACCESS_KEY}; the secret itself is never an output`,
+      });
+    } else if (!props.backend) {
+      // With the ECS task definition its task role holds the policy; a second role would be unused.
+      this.backendRole = new BackendRole(this, 'BackendRole', { storage: this.storage, trustedPrincipal: props.trustedPrincipal }).role;
+      new CfnOutput(this, 'BackendRoleArn', {
+        value: this.backendRole.roleArn,
+        description: 'ARN of the role that holds the backend\'s storage access policy (use it as the ECS task role); no access keys exist',
+      });
+    }
+
+    const dotEnv = renderBackendDotEnv(this.storage.backendEnvironment, {
+      instanceName: this.storage.instanceName,
+      credentials: this.backendUser && { accessKeyId: this.backendUser.accessKey.accessKeyId, secretArn: this.backendUser.secret.secretArn },
+    });
+    new CfnOutput(this, 'DotEnv', {
+      value: dotEnv,
+      description: this.backendUser
+        ? 'DotEnv: the backend\'s .env block; AWS_SECRET_ACCESS_KEY is a placeholder naming the secret to read it from (npx convex-storage env fills it in)'
+        : 'DotEnv: the backend\'s .env block; credentials come from the backend role, so it holds no keys',
+    });
+
+    if (props.backend) {
+      this.backend = new ConvexBackend(this, 'Backend', { ...props.backend, storage: this.storage });
+    }
   }
 
   /** One output per backend variable, keyed by the variable's PascalCase name. */

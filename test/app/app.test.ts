@@ -55,9 +55,9 @@ test('every acknowledgment carries a reason a reviewer can read', () => {
   }
 });
 
-test('the default app outputs exactly the six storage variables, and KMS adds AWS_S3_DISABLE_SSE=true', () => {
+test('the default app outputs the six storage variables, the role and the .env block; KMS adds AWS_S3_DISABLE_SSE=true', () => {
   expect(Object.keys(variant('default').templateJson.Outputs).sort()).toEqual([
-    'AwsRegion', 'S3StorageExportsBucket', 'S3StorageFilesBucket', 'S3StorageModulesBucket', 'S3StorageSearchBucket', 'S3StorageSnapshotImportsBucket',
+    'AwsRegion', 'BackendRoleArn', 'DotEnv', 'S3StorageExportsBucket', 'S3StorageFilesBucket', 'S3StorageModulesBucket', 'S3StorageSearchBucket', 'S3StorageSnapshotImportsBucket',
   ]);
   expect(variant('kms').templateJson.Outputs.AwsS3DisableSse.Value).toBe('true');
 });
@@ -126,6 +126,12 @@ describe('context validation', () => {
     const config = readAppConfig(new App({ context: { exportsRetentionDays: '60', encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' } }));
     expect(config.storage).toMatchObject({ exportsRetentionDays: 60, encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' });
     expect(config.stackName).toBe('ConvexStorage-dev');
+  });
+
+  test('the ECS task uses its task role: access=user and trustedPrincipal are rejected with ecs=true', () => {
+    const build = (context: Record<string, unknown>) => () => buildConvexStorageApp(new App({ context: appContext({ ecs: 'true', ...context }), builtinCloudFormationValidation: false }));
+    expect(build({ access: 'user' })).toThrow('access user creates access keys for a backend outside AWS');
+    expect(build({ trustedPrincipal: 'ec2.amazonaws.com' })).toThrow('trustedPrincipal configures the stand-alone backend role');
   });
 
   test('an exports retention below the backend minimum fails the app with the reason', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTEXT_KEYS } from '../../lib/app/app-config';
 
@@ -22,8 +22,21 @@ test.each(CONTEXT_KEYS.map((k) => [k.key, k.default]))('the README documents con
   }
 });
 
-test('the README example is the example file that the tests compile and synthesize', () => {
-  const example = readFileSync(join(ROOT, 'examples', 'storage-in-your-stack.ts'), 'utf8');
-  const classBody = example.slice(example.indexOf('export class MyConvexStack'));
-  expect(README).toContain(classBody.trim());
+test.each([
+  ['storage-in-your-stack.ts', 'export class MyConvexStack'],
+  ['grant-to-your-role.ts', 'export class MyBackendStack'],
+  ['backend-on-your-cluster.ts', 'export class ConvexOnMyClusterStack'],
+])('the README shows examples/%s, which the tests compile and synthesize', (file, start) => {
+  const example = readFileSync(join(ROOT, 'examples', file), 'utf8');
+  const from = example.indexOf(start);
+  // The README shows the class; helpers after it (test wiring) are left out.
+  const end = example.indexOf('\n}\n', from) + 3;
+  expect(from).toBeGreaterThanOrEqual(0);
+  expect(README).toContain(example.slice(from, end).trim());
+});
+
+test('the README links no file that does not exist', () => {
+  for (const [, target] of README.matchAll(/\]\((?!https?:|#)([^)]+)\)/g)) {
+    expect(existsSync(join(ROOT, target))).toBe(true);
+  }
 });

@@ -1,0 +1,121 @@
+import { RemovalPolicy, aws_ec2 as ec2, aws_efs as efs, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { acknowledgeComplianceRule } from '../compliance';
+
+/** Where the backend keeps its SQLite database, local files and credentials. */
+export const CONVEX_DATA_DIRECTORY = '/convex/data';
+
+/**
+ * The POSIX identity every NFS operation through the access point runs as. The backend image
+ * runs as root; the access point maps it to this non-root owner of the data directory, so the
+ * task needs no `elasticfilesystem:ClientRootAccess`.
+ */
+export const DATA_VOLUME_POSIX_USER = { uid: '1000', gid: '1000' } as const;
+
+/** Properties of {@link ConvexDataVolume}. */
+export interface ConvexDataVolumeProps {
+  /** The VPC of the ECS service that runs the backend; mount targets go into it. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Subnets of the mount targets: those of the service's tasks (one per Availability Zone).
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Key that encrypts the file system at rest.
+   *
+   * @default - the AWS managed key `aws/elasticfilesystem`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the file system when it leaves the stack. It holds the backend's database:
+   * keep the default for any deployment whose data matters.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A persistent, encrypted EFS volume for the backend's data directory: automatic daily backups,
+ * retained on stack deletion, TLS and IAM authorization required on the mount, and one access
+ * point that confines the task to its own directory as a non-root user.
+ *
+ * The backend is a single writer: run exactly one task against the volume at a time (SQLite
+ * must never be opened by two backends).
+ */
+export class ConvexDataVolume extends Construct {
+  /** The file system. Add your own AWS Backup plan selection to it if you need other schedules. */
+  public readonly fileSystem: efs.FileSystem;
+
+  /** The access point the task mounts. */
+  public readonly accessPoint: efs.AccessPoint;
+
+  /**
+   * A security group to put on the ECS service that runs the backend: it may reach the mount
+   * targets on NFS (2049). Or allow your own group with {@link allowClientsFrom}.
+   */
+  public readonly clientSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ConvexDataVolumeProps) {
+    super(scope, id);
+    const fileSystemPolicy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DenyWithoutTls',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['*'],
+          conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'DenyRootAccess',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['elasticfilesystem:ClientRootAccess'],
+        }),
+      ],
+    });
+    this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      encrypted: true,
+      kmsKey: props.encryptionKey,
+      enableAutomaticBackups: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      // Anonymous (non-IAM) clients are denied: CDK adds the IAM-only statement to this policy.
+      allowAnonymousAccess: false,
+      fileSystemPolicy,
+    });
+    acknowledgeComplianceRule(this.fileSystem, 'EFSInBackupPlan', 'Automatic backups are on: EFS enrolls the file system in its AWS Backup plan (daily backups kept 35 days in the aws/efs/automatic-backup-vault vault). cdk-nag only recognizes a BackupSelection resource; teams with other retention needs add a selection of this file system to their own AWS Backup plan.');
+
+    this.accessPoint = this.fileSystem.addAccessPoint('AccessPoint', {
+      path: '/convex-data',
+      createAcl: { ownerUid: DATA_VOLUME_POSIX_USER.uid, ownerGid: DATA_VOLUME_POSIX_USER.gid, permissions: '750' },
+      posixUser: { uid: DATA_VOLUME_POSIX_USER.uid, gid: DATA_VOLUME_POSIX_USER.gid },
+    });
+
+    this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Attach to the ECS service of the Convex backend: NFS access to its data volume',
+      allowAllOutbound: true,
+    });
+    this.allowClientsFrom(this.clientSecurityGroup);
+  }
+
+  /** Lets `peer` (e.g. your ECS service) reach the mount targets on NFS. */
+  public allowClientsFrom(peer: ec2.IConnectable): void {
+    this.fileSystem.connections.allowDefaultPortFrom(peer, 'NFS from the Convex backend');
+  }
+
+  /** Grants `grantee` (the task role) mount and write access through a mount target. */
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.fileSystem.grantReadWrite(grantee);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The container images of the self-hosted Convex backend and dashboard, and how a version of
+ * them is written.
+ */
+
+/** Repository of the backend image. */
+export const BACKEND_IMAGE_REPOSITORY = 'ghcr.io/get-convex/convex-backend';
+
+/** Repository of the dashboard image; keep it on the same version as the backend. */
+export const DASHBOARD_IMAGE_REPOSITORY = 'ghcr.io/get-convex/convex-dashboard';
+
+/**
+ * The backend (and dashboard) version used when none is given: a full commit SHA, which is how
+ * upstream tags every image it publishes.
+ *
+ * Why this commit: upstream builds and pushes both images, tagged with the commit SHA, on every
+ * push to its `release` branch (`.github/workflows/release_self_hosted_images.yml`). This is the
+ * head of `release` in the upstream snapshot of 2026-08-22 (committed 2026-08-21, also tagged
+ * `precompiled-2026-08-22-652b828`). It descends from `ca1f91cde` (2026-04-09), the change that
+ * stopped the entrypoint from requiring `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` before it
+ * switches on S3 storage; older images silently keep data on local disk when run with a task
+ * role and no keys. Bump it deliberately (read upstream's self-hosted upgrade notes first), never
+ * to `latest`.
+ */
+export const DEFAULT_CONVEX_IMAGE_TAG = '652b828b5129e6cdbcaa3c20efa8d116d09ff3bf';
+
+/** The moving tag that upstream points at a recent release. */
+export const LATEST_TAG = 'latest';
+
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+const COMMIT_TAG_PATTERN = /^[0-9a-f]{40}$/;
+
+/** Whether `version` is an image digest (`sha256:` and 64 lowercase hex characters). */
+export function isImageDigest(version: string): boolean {
+  return DIGEST_PATTERN.test(version);
+}
+
+/** Whether `version` is a full commit SHA, the form of every versioned upstream tag. */
+export function isCommitTag(version: string): boolean {
+  return COMMIT_TAG_PATTERN.test(version);
+}
+
+/**
+ * Problems with an image version given as `prop`: it must be a tag (as upstream publishes them,
+ * e.g. a 40-character commit SHA) or a digest `sha256:<64 hex>`.
+ */
+export function imageVersionProblems(prop: string, version: string): string[] {
+  if (version.startsWith('sha256:')) {
+    return isImageDigest(version) ? [] : [`${prop} '${version}' is not a valid image digest: expected 'sha256:' followed by 64 lowercase hex characters.`];
+  }
+  if (!TAG_PATTERN.test(version)) {
+    return [`${prop} '${version}' is not a valid image tag or digest: a tag is 1 to 128 letters, digits, '_', '.' or '-' and does not start with '.' or '-' (upstream tags are full 40-character commit SHAs), a digest is 'sha256:' followed by 64 lowercase hex characters. Give the tag without the repository or ':'.`];
+  }
+  return [];
+}
+
+/** The image reference for a repository and a tag or digest. */
+export function imageReference(repository: string, version: string): string {
+  return isImageDigest(version) ? `${repository}@${version}` : `${repository}:${version}`;
+}

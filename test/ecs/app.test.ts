@@ -1,0 +1,120 @@
+/**
+ * The deployable app with `ecs=true`, synthesized as `cdk synth` does it (cdk-nag's four packs
+ * and the built-in CloudFormation validation). Each variant is synthesized once.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ConvexOnMyClusterStack } from '../../examples/backend-on-your-cluster';
+import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
+import { BACKEND_CONTEXT_KEYS } from '../../lib/ecs/backend-context';
+import { SynthesizedApp, appContext, synthesizeApp, unitTestApp } from '../helpers/cdk-app';
+
+const VARIANTS: Record<string, Record<string, unknown>> = {
+  // SQLite on EFS in a VPC the app creates; SSE-S3; role access.
+  ecs: { ecs: 'true' },
+  // Everything on: KMS, dashboard, public origins, instance name, Graviton.
+  full: {
+    ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
+    cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
+  },
+};
+
+const synthesized = new Map<string, SynthesizedApp>();
+function variant(name: string): SynthesizedApp {
+  if (!synthesized.has(name)) synthesized.set(name, synthesizeApp(VARIANTS[name]));
+  return synthesized.get(name)!;
+}
+
+function findings(app: SynthesizedApp): Array<Record<string, any>> {
+  return app.validationReport.pluginReports.flatMap((report) => report.violations ?? []) as Array<Record<string, any>>;
+}
+
+describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
+  test('has no cdk-nag finding in any pack and no CloudFormation validation finding', () => {
+    const errors = findings(variant(name)).filter((f) => f.severity !== 'warning' || !String(f.ruleName).startsWith('Annotation::'));
+    expect(errors).toEqual([]);
+  });
+
+  test('every acknowledgment under the backend has a reason', () => {
+    const backend = variant(name).stack.node.findChild('Backend');
+    for (const construct of backend.node.findAll()) {
+      for (const entry of construct.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+          expect(`${id}: ${reason}`.length).toBeGreaterThan(id.length + 80);
+        }
+      }
+    }
+  });
+});
+
+test('ecs=true alone: a VPC with flow logs and an EFS volume, outputs for the service, only the origins warning', () => {
+  const app = variant('ecs');
+  app.template.resourceCountIs('AWS::ECS::TaskDefinition', 1);
+  app.template.resourceCountIs('AWS::EFS::FileSystem', 1);
+  app.template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  app.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  app.template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  app.template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+  expect(Object.keys(app.templateJson.Outputs)).toEqual(expect.arrayContaining([
+    'BackendTaskDefinitionArn', 'BackendTaskRoleArn', 'BackendInstanceSecretArn', 'BackendImage', 'BackendLogGroupName',
+    'BackendDataFileSystemId', 'BackendSecurityGroupId', 'BackendVpcId', 'BackendPrivateSubnetIds',
+  ]));
+  expect(findings(app).map((f) => f.ruleName)).toEqual(['Annotation::cdk-convex-storage:local-origins']);
+  // Only the plain-environment rule is acknowledged on the task definition, with that reason.
+  const td = app.stack.node.findChild('Backend').node.findChild('Backend').node.findChild('TaskDefinition');
+  const acks = td.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as Record<string, string>);
+  expect(acks.flatMap((a) => Object.keys(a)).map((id) => id.replace(/^Annotation::/, ''))).toEqual(['AwsSolutions-ECS2']);
+  expect(Object.values(acks[0])[0]).toContain('hold no secrets');
+});
+
+test('the full app: KMS everywhere, no access key reaches the task, and the dashboard runs on the same version', () => {
+  const app = variant('full');
+  const td = Object.values(app.templateJson.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;
+  const [backend, dashboard] = td.Properties.ContainerDefinitions;
+  const env = Object.fromEntries(backend.Environment.map((e: any) => [e.Name, e.Value]));
+  expect(env).toMatchObject({ INSTANCE_NAME: 'acme-prod', AWS_S3_DISABLE_SSE: 'true', CONVEX_CLOUD_ORIGIN: 'https://api.convex.example.com' });
+  expect(JSON.stringify(td)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+  expect(dashboard.Image.split(':')[1]).toBe(backend.Image.split(':')[1]);
+  for (const type of ['AWS::Logs::LogGroup', 'AWS::EFS::FileSystem']) {
+    for (const r of Object.values(app.templateJson.Resources).filter((x: any) => x.Type === type) as any[]) {
+      expect(r.Properties.KmsKeyId).toBeDefined();
+    }
+  }
+  expect(findings(app)).toEqual([]);
+});
+
+test('context: every backend key is documented, ecs-only keys are rejected without ecs=true, bad values are named', () => {
+  for (const key of BACKEND_CONTEXT_KEYS) {
+    expect(CONTEXT_KEYS).toContainEqual(key);
+  }
+  const read = (context: Record<string, unknown>) => () => readAppConfig(new App({ context: appContext(context) }));
+  expect(read({ cloudOrigin: 'https://a.example.com' })).toThrow('cloudOrigin: only applies with ecs=true');
+  expect(read({ ecs: 'yes' })).toThrow("ecs: 'yes' is not valid; accepted values are 'true', 'false'.");
+  const message = (() => {
+    try {
+      read({ ecs: 'true', cloudOrigin: 'https://a.example.com/x', imageTag: 'a:b', cpu: '3', cpuArchitecture: 'arm', databaseUrlSecretArn: 'convex-db', databaseEngine: 'oracle' })();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  })();
+  for (const key of ['cloudOrigin', 'imageTag', 'cpu', 'cpuArchitecture', 'databaseUrlSecretArn', 'databaseEngine']) {
+    expect(message).toContain(`  - ${key}: `);
+  }
+  expect(read({ ecs: 'true', memory: '1024' })).toThrow("memory: '1024' is not valid with cpu 1024");
+  expect(read({ ecs: 'true', ephemeralData: 'true', databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' })).toThrow('ephemeralData: the data lives in the database');
+  expect(readAppConfig(new App({ context: appContext({ ecs: 'true', databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db', databaseEngine: 'mysql' }) })).backend)
+    .toMatchObject({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db', databaseEngine: 'mysql' });
+  expect(readAppConfig(new App({ context: appContext() })).backend).toBeUndefined();
+});
+
+test('the README example synthesizes: a service of one task on the existing cluster, with the data volume\'s security group', () => {
+  const stack = new ConvexOnMyClusterStack(unitTestApp(), 'ConvexOnMyCluster', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::ECS::Service', {
+    Cluster: 'apps',
+    DesiredCount: 1,
+    DeploymentConfiguration: { MinimumHealthyPercent: 0, MaximumPercent: 100 },
+  });
+  template.resourceCountIs('AWS::EFS::MountTarget', 2);
+});

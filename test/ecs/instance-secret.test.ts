@@ -1,0 +1,73 @@
+/**
+ * Secrets Manager has no "hex only" option: the generator must leave exactly 0-9a-f.
+ * Secrets Manager draws from uppercase, lowercase, digits, the punctuation below and space.
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { HEX_CHARACTERS, INSTANCE_SECRET_GENERATOR, INSTANCE_SECRET_LENGTH, InstanceSecret, NON_HEX_PRINTABLE_CHARACTERS } from '../../lib';
+import { unitTestStack } from '../helpers/cdk-app';
+
+const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWERCASE = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/** The characters Secrets Manager may pick with these generator settings. */
+function alphabet(settings: typeof INSTANCE_SECRET_GENERATOR): string[] {
+  const pool = [
+    ...(settings.excludeUppercase ? [] : UPPERCASE),
+    ...(settings.excludeLowercase ? [] : LOWERCASE),
+    ...(settings.excludeNumbers ? [] : DIGITS),
+    ...(settings.excludePunctuation ? [] : PUNCTUATION),
+    ...(settings.includeSpace ? [' '] : []),
+  ];
+  return pool.filter((c) => !(settings.excludeCharacters ?? '').includes(c)).sort();
+}
+
+test('the generator can only produce the 16 lowercase hex digits, 64 of them', () => {
+  expect(alphabet(INSTANCE_SECRET_GENERATOR).join('')).toBe('0123456789abcdef');
+  expect(INSTANCE_SECRET_GENERATOR.passwordLength).toBe(64);
+  expect(INSTANCE_SECRET_LENGTH).toBe(64);
+});
+
+test('the exclusion list alone leaves only hex: every printable character but space and 0-9a-f', () => {
+  const printable = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i));
+  expect(printable.filter((c) => c !== ' ' && !NON_HEX_PRINTABLE_CHARACTERS.includes(c)).join('')).toBe(HEX_CHARACTERS);
+  expect(new Set(NON_HEX_PRINTABLE_CHARACTERS).size).toBe(NON_HEX_PRINTABLE_CHARACTERS.length);
+  expect(NON_HEX_PRINTABLE_CHARACTERS).toHaveLength(94 - 16);
+  // Even if Secrets Manager ignored the punctuation and uppercase switches, nothing else is left.
+  expect(alphabet({ ...INSTANCE_SECRET_GENERATOR, excludePunctuation: false, excludeUppercase: false }).join('')).toBe(HEX_CHARACTERS);
+  expect(INSTANCE_SECRET_GENERATOR.includeSpace).toBe(false);
+  expect(INSTANCE_SECRET_GENERATOR.requireEachIncludedType).toBe(false);
+});
+
+test('a value drawn from that alphabet is what the backend accepts (32 bytes as hex)', () => {
+  const chars = alphabet(INSTANCE_SECRET_GENERATOR);
+  const value = Array.from({ length: INSTANCE_SECRET_GENERATOR.passwordLength! }, (_, i) => chars[(i * 7) % chars.length]).join('');
+  expect(value).toMatch(/^[0-9a-f]{64}$/);
+  expect(Buffer.from(value, 'hex')).toHaveLength(32);
+});
+
+test('the secret resource carries exactly these settings, is retained, and has no JSON template', () => {
+  const stack = unitTestStack();
+  new InstanceSecret(stack, 'InstanceSecret');
+  const template = Template.fromStack(stack);
+  template.hasResource('AWS::SecretsManager::Secret', {
+    DeletionPolicy: 'Retain',
+    Properties: {
+      GenerateSecretString: {
+        PasswordLength: 64,
+        ExcludeCharacters: NON_HEX_PRINTABLE_CHARACTERS,
+        ExcludePunctuation: true,
+        ExcludeUppercase: true,
+        ExcludeLowercase: false,
+        ExcludeNumbers: false,
+        IncludeSpace: false,
+        RequireEachIncludedType: false,
+      },
+    },
+  });
+  const generator = (Object.values(template.toJSON().Resources)[0] as any).Properties.GenerateSecretString;
+  expect(generator.SecretStringTemplate).toBeUndefined();
+  expect(generator.GenerateStringKey).toBeUndefined();
+});

@@ -1,0 +1,266 @@
+/**
+ * The backend's task definition, container by container and field by field. Each variant is
+ * built once (unit apps, no CloudFormation validation) and shared by its tests.
+ */
+import { Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_CONVEX_IMAGE_TAG, STORAGE_KINDS, StorageEncryption,
+} from '../../lib';
+import { unitTestStack } from '../helpers/cdk-app';
+
+const CLOUD = 'https://api.convex.example.com';
+const SITE = 'https://site.convex.example.com';
+
+interface Variant {
+  readonly stack: Stack;
+  readonly backend: ConvexBackendTaskDefinition;
+  readonly template: Template;
+  readonly json: Record<string, any>;
+}
+
+function build(make: (stack: Stack) => ConvexBackendTaskDefinition): Variant {
+  const stack = unitTestStack();
+  const backend = make(stack);
+  const template = Template.fromStack(stack);
+  return { stack, backend, template, json: template.toJSON() };
+}
+
+let cached: Record<string, Variant> | undefined;
+function variants(): Record<string, Variant> {
+  cached ??= {
+    // SQLite on EFS, dashboard, all flags on, SSE-S3.
+    efs: build((stack) => new ConvexBackendTaskDefinition(stack, 'Backend', {
+      storage: new ConvexStorage(stack, 'Storage', { instanceName: 'acme-prod' }),
+      vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'App', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
+      cloudOrigin: CLOUD,
+      siteOrigin: SITE,
+      dashboard: true,
+      disableBeacon: true,
+      redactLogsToClient: true,
+      doNotRequireSsl: true,
+    })),
+    // Postgres URL from a secret, KMS storage, flags explicitly off, Graviton.
+    database: build((stack) => new ConvexBackendTaskDefinition(stack, 'Backend', {
+      storage: new ConvexStorage(stack, 'Storage', { encryption: StorageEncryption.KMS }),
+      database: {
+        engine: ConvexDatabaseEngine.POSTGRES,
+        urlSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbCdEf'),
+      },
+      cloudOrigin: CLOUD,
+      siteOrigin: SITE,
+      disableBeacon: false,
+      redactLogsToClient: false,
+      doNotRequireSsl: false,
+      cpu: 2048,
+      memoryLimitMiB: 8192,
+      cpuArchitecture: ecs.CpuArchitecture.ARM64,
+    })),
+  };
+  return cached;
+}
+
+function taskDefinition(v: Variant): Record<string, any> {
+  const defs = Object.values(v.json.Resources).filter((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any[];
+  expect(defs).toHaveLength(1);
+  return defs[0].Properties;
+}
+
+function container(v: Variant, name: string): Record<string, any> {
+  const def = taskDefinition(v).ContainerDefinitions.find((c: any) => c.Name === name);
+  expect(def).toBeDefined();
+  return def;
+}
+
+function environment(def: Record<string, any>): Record<string, unknown> {
+  return Object.fromEntries((def.Environment ?? []).map((e: any) => [e.Name, e.Value]));
+}
+
+describe('the backend container (SQLite on EFS)', () => {
+  test('image, essential, ports, health check, stop timeout and logging', () => {
+    const v = variants().efs;
+    const def = container(v, 'convex-backend');
+    expect(def.Image).toBe(`ghcr.io/get-convex/convex-backend:${DEFAULT_CONVEX_IMAGE_TAG}`);
+    expect(DEFAULT_CONVEX_IMAGE_TAG).toMatch(/^[0-9a-f]{40}$/);
+    expect(def.Essential).toBe(true);
+    expect(def.PortMappings).toEqual([
+      { Name: 'api', ContainerPort: 3210, Protocol: 'tcp', AppProtocol: 'http' },
+      { Name: 'site', ContainerPort: 3211, Protocol: 'tcp', AppProtocol: 'http' },
+    ]);
+    expect(def.HealthCheck).toEqual({
+      Command: ['CMD-SHELL', 'curl -f http://localhost:3210/version || exit 1'],
+      Interval: 10,
+      Timeout: 5,
+      Retries: 3,
+      StartPeriod: 60,
+    });
+    expect(def.StopTimeout).toBe(120);
+    expect(def.LogConfiguration.LogDriver).toBe('awslogs');
+    expect(def.LogConfiguration.Options['awslogs-stream-prefix']).toBe('backend');
+    expect(def.LogConfiguration.Options['awslogs-group']).toEqual(v.stack.resolve(v.backend.logGroup.logGroupName));
+  });
+
+  test('environment: the storage map, INSTANCE_NAME, origins and presence flags set to true; no keys', () => {
+    const v = variants().efs;
+    const env = environment(container(v, 'convex-backend'));
+    const storageEnv = v.stack.resolve((v.stack.node.findChild('Storage') as ConvexStorage).backendEnvironment);
+    expect(env).toEqual({
+      ...storageEnv,
+      INSTANCE_NAME: 'acme-prod',
+      CONVEX_CLOUD_ORIGIN: CLOUD,
+      CONVEX_SITE_ORIGIN: SITE,
+      DISABLE_BEACON: 'true',
+      REDACT_LOGS_TO_CLIENT: 'true',
+      DO_NOT_REQUIRE_SSL: 'true',
+    });
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['AWS_REGION', ...STORAGE_KINDS.map((k) => k.envVar)]));
+    for (const forbidden of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_S3_DISABLE_SSE', 'POSTGRES_URL', 'MYSQL_URL', 'INSTANCE_SECRET']) {
+      expect(env).not.toHaveProperty(forbidden);
+    }
+  });
+
+  test('INSTANCE_SECRET comes from the generated secret, and no database URL is set', () => {
+    const v = variants().efs;
+    expect(container(v, 'convex-backend').Secrets).toEqual([{ Name: 'INSTANCE_SECRET', ValueFrom: v.stack.resolve(v.backend.instanceSecret.secretArn) }]);
+  });
+
+  test('the EFS volume is mounted at /convex/data with TLS and IAM through the access point', () => {
+    const v = variants().efs;
+    const volume = v.backend.dataVolume!;
+    expect(container(v, 'convex-backend').MountPoints).toEqual([{ ContainerPath: '/convex/data', SourceVolume: 'convex-data', ReadOnly: false }]);
+    expect(taskDefinition(v).Volumes).toEqual([{
+      Name: 'convex-data',
+      EFSVolumeConfiguration: {
+        FilesystemId: v.stack.resolve(volume.fileSystem.fileSystemId),
+        TransitEncryption: 'ENABLED',
+        AuthorizationConfig: { AccessPointId: v.stack.resolve(volume.accessPoint.accessPointId), IAM: 'ENABLED' },
+      },
+    }]);
+  });
+
+  test('the file system is encrypted, backed up, retained, and refuses plain-text and root access', () => {
+    const { template } = variants().efs;
+    template.hasResource('AWS::EFS::FileSystem', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        Encrypted: true,
+        BackupPolicy: { Status: 'ENABLED' },
+        FileSystemPolicy: {
+          Statement: [
+            { Sid: 'DenyWithoutTls', Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+            { Sid: 'DenyRootAccess', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientRootAccess' },
+            { Effect: 'Allow', Principal: { AWS: '*' }, Action: ['elasticfilesystem:ClientRootAccess', 'elasticfilesystem:ClientWrite'], Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } },
+          ],
+          Version: '2012-10-17',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::EFS::AccessPoint', {
+      RootDirectory: { Path: '/convex-data', CreationInfo: { OwnerUid: '1000', OwnerGid: '1000', Permissions: '750' } },
+      PosixUser: { Uid: '1000', Gid: '1000' },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2049, ToPort: 2049, IpProtocol: 'tcp' });
+  });
+
+  test('the task: Fargate 1 vCPU / 2 GiB on x86_64 Linux, awsvpc, its own task and execution roles', () => {
+    const v = variants().efs;
+    const td = taskDefinition(v);
+    expect(td).toMatchObject({
+      Cpu: '1024',
+      Memory: '2048',
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+    });
+    expect(td.TaskRoleArn).toEqual(v.stack.resolve(v.backend.taskRole.roleArn));
+    expect(td.ExecutionRoleArn).toEqual(v.stack.resolve(v.backend.executionRole.roleArn));
+  });
+
+  test('the task role holds the storage access policy and EFS mount/write; the task roles have no inline policy', () => {
+    const v = variants().efs;
+    const roleId = (v.stack.resolve(v.backend.taskRole.roleArn) as any)['Fn::GetAtt'][0];
+    const role = v.json.Resources[roleId];
+    const storagePolicy = (v.stack.node.findChild('Storage') as ConvexStorage).grantBackendAccess(v.backend.taskRole);
+    expect(role.Properties.ManagedPolicyArns).toContainEqual(v.stack.resolve(storagePolicy.managedPolicyArn));
+    v.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          Resource: v.stack.resolve(v.backend.dataVolume!.fileSystem.fileSystemArn),
+          Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+        }],
+      },
+    });
+    v.template.resourceCountIs('AWS::IAM::Policy', 0);
+    for (const r of [v.backend.taskRole, v.backend.executionRole]) {
+      expect(v.json.Resources[(v.stack.resolve(r.roleArn) as any)['Fn::GetAtt'][0]].Properties.Policies).toBeUndefined();
+    }
+  });
+
+  test('the log group has a retention and is retained; the instance secret is 64 hex characters', () => {
+    const { template } = variants().efs;
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, ExcludeUppercase: true, IncludeSpace: false } },
+    });
+  });
+});
+
+describe('the dashboard container', () => {
+  test('same version, port 6791, pointed at the cloud origin, started once the backend is healthy, not essential', () => {
+    const v = variants().efs;
+    const def = container(v, 'convex-dashboard');
+    expect(def.Image).toBe(`ghcr.io/get-convex/convex-dashboard:${DEFAULT_CONVEX_IMAGE_TAG}`);
+    expect(def.Environment).toEqual([{ Name: 'NEXT_PUBLIC_DEPLOYMENT_URL', Value: CLOUD }]);
+    expect(def.PortMappings).toEqual([{ Name: 'dashboard', ContainerPort: 6791, Protocol: 'tcp', AppProtocol: 'http' }]);
+    expect(def.DependsOn).toEqual([{ ContainerName: 'convex-backend', Condition: 'HEALTHY' }]);
+    expect(def.Essential).toBe(false);
+    expect(def.LogConfiguration.Options['awslogs-stream-prefix']).toBe('dashboard');
+    expect(def.Secrets).toBeUndefined();
+  });
+});
+
+describe('with a database and KMS storage', () => {
+  test('POSTGRES_URL comes from the given secret; no volume, no dashboard', () => {
+    const v = variants().database;
+    const def = container(v, 'convex-backend');
+    expect(def.Secrets).toEqual([
+      { Name: 'INSTANCE_SECRET', ValueFrom: v.stack.resolve(v.backend.instanceSecret.secretArn) },
+      { Name: 'POSTGRES_URL', ValueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbCdEf' },
+    ]);
+    expect(def.MountPoints).toBeUndefined();
+    expect(taskDefinition(v).Volumes).toBeUndefined();
+    expect(v.backend.dataVolume).toBeUndefined();
+    v.template.resourceCountIs('AWS::EFS::FileSystem', 0);
+    expect(taskDefinition(v).ContainerDefinitions).toHaveLength(1);
+  });
+
+  test('flags set to false are absent (any value, false included, would switch them on); AWS_S3_DISABLE_SSE=true is there', () => {
+    const env = environment(container(variants().database, 'convex-backend'));
+    expect(env).not.toHaveProperty('DISABLE_BEACON');
+    expect(env).not.toHaveProperty('REDACT_LOGS_TO_CLIENT');
+    expect(env).not.toHaveProperty('DO_NOT_REQUIRE_SSL');
+    expect(env.AWS_S3_DISABLE_SSE).toBe('true');
+    expect(env.INSTANCE_NAME).toBe('convex-self-hosted');
+  });
+
+  test('the secret and the log group use the storage key, which lets CloudWatch Logs of this account use it', () => {
+    const v = variants().database;
+    const key = v.stack.resolve((v.stack.node.findChild('Storage') as ConvexStorage).encryptionKey!.keyArn);
+    v.template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: key });
+    v.template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key });
+    const keyPolicy = (Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::KMS::Key') as any).Properties.KeyPolicy;
+    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({
+      Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+      Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+    }));
+  });
+
+  test('size and architecture props reach the task', () => {
+    expect(taskDefinition(variants().database)).toMatchObject({ Cpu: '2048', Memory: '8192', RuntimePlatform: { CpuArchitecture: 'ARM64' } });
+  });
+});

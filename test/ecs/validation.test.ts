@@ -1,0 +1,195 @@
+/**
+ * Bad props fail at synth with one error listing every problem; risky choices warn. The
+ * data-persistence rule: SQLite without a volume is an error unless ephemeralData opts in.
+ */
+import { Duration, Lazy, Stack, aws_ec2 as ec2, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
+import {
+  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabaseEngine, REQUIRED_S3_VARS,
+  fargateMemoryOptions, originProblems,
+} from '../../lib';
+import { unitTestStack } from '../helpers/cdk-app';
+
+function fakeStorage(overrides: Partial<ConvexBackendStorage> = {}): ConvexBackendStorage {
+  return {
+    backendEnvironment: Object.fromEntries(REQUIRED_S3_VARS.map((v) => [v, v === 'AWS_REGION' ? 'eu-west-1' : `bucket-${v.toLowerCase()}`])),
+    grantBackendAccess: () => undefined,
+    ...overrides,
+  };
+}
+
+/** Builds a backend; `extra` may use the stack (for VPCs and secrets). */
+function backend(extra: (stack: Stack) => Partial<ConvexBackendTaskDefinitionProps> = () => ({ ephemeralData: true })): { stack: Stack; backend: ConvexBackendTaskDefinition } {
+  const stack = unitTestStack();
+  const props = { storage: fakeStorage(), ephemeralData: true, cloudOrigin: 'https://a.example.com', siteOrigin: 'https://s.example.com', ...extra(stack) };
+  return { stack, backend: new ConvexBackendTaskDefinition(stack, 'Backend', props as ConvexBackendTaskDefinitionProps) };
+}
+
+function errorOf(extra: (stack: Stack) => Partial<ConvexBackendTaskDefinitionProps>): string {
+  try {
+    backend(extra);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+function warnings(scope: IConstruct): string[] {
+  return scope.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data)));
+}
+
+const vpc = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0, subnetConfiguration: [{ name: 'A', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+const dbSecret = (stack: Stack) => secretsmanager.Secret.fromSecretNameV2(stack, 'Db', 'convex-db');
+
+describe('the data-persistence rule', () => {
+  test('SQLite with no volume and no opt-in is an error that names the three ways out', () => {
+    const message = errorOf(() => ({ ephemeralData: undefined }));
+    expect(message).toContain('Invalid ConvexBackendTaskDefinition properties at Test/Backend');
+    expect(message).toContain('lost on every task restart');
+    expect(message).toMatch(/Give vpc .* or database .* or set ephemeralData to true/);
+  });
+
+  test('ephemeralData: true synthesizes with a warning and no volume', () => {
+    const { backend: b } = backend(() => ({ ephemeralData: true }));
+    expect(b.dataVolume).toBeUndefined();
+    expect(warnings(b).join('\n')).toContain('DELETES ALL DATA');
+  });
+
+  test('a vpc gives a volume and no warning; a database needs neither', () => {
+    const withVpc = backend((stack) => ({ ephemeralData: undefined, vpc: vpc(stack) })).backend;
+    expect(withVpc.dataVolume).toBeDefined();
+    expect(warnings(withVpc)).toEqual([]);
+    const withDb = backend((stack) => ({ ephemeralData: undefined, database: { engine: ConvexDatabaseEngine.MYSQL, urlSecret: dbSecret(stack) } })).backend;
+    expect(withDb.dataVolume).toBeUndefined();
+    expect(warnings(withDb)).toEqual([]);
+  });
+
+  test('contradictions: ephemeralData with a vpc or a database, volume subnets without a volume', () => {
+    expect(errorOf((stack) => ({ ephemeralData: true, vpc: vpc(stack) }))).toContain('ephemeralData is set together with vpc');
+    expect(errorOf((stack) => ({ ephemeralData: true, database: { engine: ConvexDatabaseEngine.POSTGRES, urlSecret: dbSecret(stack) } }))).toContain('ephemeralData is set but a database is given');
+    expect(errorOf(() => ({ dataVolumeSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }))).toContain('dataVolumeSubnets needs vpc');
+  });
+
+  test('a vpc with a database warns that no volume is created', () => {
+    const b = backend((stack) => ({ ephemeralData: undefined, vpc: vpc(stack), database: { engine: ConvexDatabaseEngine.POSTGRES, urlSecret: dbSecret(stack) } })).backend;
+    expect(b.dataVolume).toBeUndefined();
+    expect(warnings(b).join('\n')).toContain('no volume is created');
+  });
+});
+
+describe('images', () => {
+  test.each([
+    ['v1.0 with spaces', 'not a valid image tag or digest'],
+    ['ghcr.io/get-convex/convex-backend:abc', 'not a valid image tag or digest'],
+    ['-leading-dash', 'not a valid image tag or digest'],
+    ['sha256:1234', 'not a valid image digest'],
+    [`sha256:${'A'.repeat(64)}`, 'not a valid image digest'],
+  ])('imageTag %p is rejected', (imageTag, message) => {
+    expect(errorOf(() => ({ imageTag }))).toContain(`imageTag '${imageTag}' is ${message}`);
+  });
+
+  test('a digest is used with @, and the dashboard then needs its own version', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const { stack, backend: b } = backend(() => ({ imageTag: digest }));
+    expect(b.image).toBe(`ghcr.io/get-convex/convex-backend@${digest}`);
+    expect(stack.resolve(b.backendContainer.imageName)).toBe(`ghcr.io/get-convex/convex-backend@${digest}`);
+    expect(errorOf(() => ({ imageTag: digest, dashboard: true }))).toContain('set dashboardImageTag');
+    expect(backend(() => ({ imageTag: digest, dashboard: true, dashboardImageTag: `sha256:${'b'.repeat(64)}` })).backend.dashboardContainer?.imageName)
+      .toBe(`ghcr.io/get-convex/convex-dashboard@sha256:${'b'.repeat(64)}`);
+    expect(errorOf(() => ({ dashboardImageTag: 'abc' }))).toContain('dashboardImageTag is set but dashboard is off');
+    expect(errorOf(() => ({ dashboard: true, dashboardImageTag: 'a b' }))).toContain("dashboardImageTag 'a b' is not a valid");
+  });
+
+  test('latest warns; a pinned tag does not', () => {
+    expect(warnings(backend(() => ({ imageTag: 'latest', ephemeralData: true })).backend).join('\n')).toContain("The image tag 'latest' moves");
+    expect(warnings(backend(() => ({ imageTag: 'f'.repeat(40), ephemeralData: true })).backend).join('\n')).not.toContain('latest');
+  });
+});
+
+describe('instance name', () => {
+  test('is checked with the shared validator', () => {
+    const message = errorOf(() => ({ instanceName: 'Acme_Prod' }));
+    expect(message).toContain("instanceName 'Acme_Prod' must start with a lowercase letter");
+    expect(message).toContain("'_'");
+  });
+
+  test('defaults to the storage\'s name and must equal it when both are set', () => {
+    const stack = unitTestStack();
+    const b = new ConvexBackendTaskDefinition(stack, 'Backend', { storage: fakeStorage({ instanceName: 'acme-prod' }), ephemeralData: true });
+    expect(b.instanceName).toBe('acme-prod');
+    expect(() => new ConvexBackendTaskDefinition(stack, 'Other', { storage: fakeStorage({ instanceName: 'acme-prod' }), ephemeralData: true, instanceName: 'acme-staging' }))
+      .toThrow("instanceName 'acme-staging' differs from the storage's instanceName 'acme-prod'");
+  });
+
+  test('tokens are not validated', () => {
+    expect(backend(() => ({ instanceName: Lazy.string({ produce: () => 'NOT valid' }) })).backend).toBeDefined();
+  });
+});
+
+describe('origins', () => {
+  test.each([
+    ['api.example.com', 'is not a URL'],
+    ['ftp://api.example.com', 'must start with https://'],
+    ['https://api.example.com/', 'must be an origin without a path'],
+    ['https://api.example.com/convex', 'must be an origin without a path'],
+    ['https://api.example.com?x=1', 'must be an origin without a path'],
+    ['https://user:pw@api.example.com', 'must not contain credentials'],
+  ])('%p is rejected', (origin, message) => {
+    expect(errorOf(() => ({ cloudOrigin: origin }))).toContain(`cloudOrigin '${origin}' ${message}`);
+    expect(errorOf(() => ({ siteOrigin: origin }))).toContain(`siteOrigin '${origin}' ${message}`);
+  });
+
+  test('scheme, host and port are accepted; unset origins warn', () => {
+    expect(originProblems('cloudOrigin', 'https://api.example.com:8443')).toEqual([]);
+    expect(originProblems('cloudOrigin', 'http://10.0.0.5:3210')).toEqual([]);
+    expect(warnings(backend(() => ({ cloudOrigin: undefined, ephemeralData: true })).backend).join('\n')).toContain('cloudOrigin/siteOrigin not set');
+  });
+});
+
+describe('task size and timings', () => {
+  test('Fargate CPU/memory combinations', () => {
+    expect(errorOf(() => ({ cpu: 1000 }))).toContain('cpu 1000 is not a Fargate size');
+    expect(errorOf(() => ({ cpu: 1024, memoryLimitMiB: 1024 }))).toContain('memoryLimitMiB 1024 does not fit cpu 1024 on Fargate: use 2048 to 8192 in steps of 1024');
+    expect(fargateMemoryOptions(256)).toEqual([512, 1024, 2048]);
+    expect(fargateMemoryOptions(16384)).toContain(122880);
+    expect(backend(() => ({ cpu: 256, memoryLimitMiB: 512 })).backend).toBeDefined();
+  });
+
+  test('stop timeout within 2..120 s and health check start period within 0..300 s', () => {
+    expect(errorOf(() => ({ stopTimeout: Duration.seconds(180) }))).toContain('stopTimeout is 180 seconds; Fargate accepts 2 to 120');
+    expect(errorOf(() => ({ stopTimeout: Duration.seconds(1) }))).toContain('stopTimeout is 1 seconds');
+    expect(errorOf(() => ({ healthCheckStartPeriod: Duration.minutes(6) }))).toContain('healthCheckStartPeriod is 360 seconds');
+  });
+});
+
+describe('storage environment', () => {
+  test('access keys in the storage map are never passed on: the task role is used', () => {
+    const stack = unitTestStack();
+    const env = { ...fakeStorage().backendEnvironment, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' };
+    const b = new ConvexBackendTaskDefinition(stack, 'Backend', { storage: fakeStorage({ backendEnvironment: env }), ephemeralData: true });
+    const template = JSON.stringify(Template.fromStack(stack).toJSON());
+    expect(b.taskDefinition).toBeDefined();
+    for (const leaked of ['AKIAEXAMPLE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', '"token"']) {
+      expect(template).not.toContain(leaked);
+    }
+  });
+
+  test('a map that would not switch on S3 storage is rejected', () => {
+    const withoutRegion = Object.fromEntries(Object.entries(fakeStorage().backendEnvironment).filter(([name]) => name !== 'AWS_REGION'));
+    const message = errorOf(() => ({ storage: fakeStorage({ backendEnvironment: withoutRegion }) }));
+    expect(message).toContain("the storage's backendEnvironment has no AWS_REGION");
+  });
+
+  test('the storage grant is made to the task role', () => {
+    const grantBackendAccess = jest.fn();
+    const stack = unitTestStack();
+    const b = new ConvexBackendTaskDefinition(stack, 'Backend', { storage: fakeStorage({ grantBackendAccess }), ephemeralData: true });
+    expect(grantBackendAccess).toHaveBeenCalledWith(b.taskRole);
+  });
+
+  test('every problem is reported at once', () => {
+    const message = errorOf(() => ({ imageTag: 'a b', instanceName: '9x', cpu: 3, cloudOrigin: 'nope', ephemeralData: undefined }));
+    expect(message.split('\n').filter((l) => l.startsWith('  - ')).length).toBeGreaterThanOrEqual(5);
+  });
+});
