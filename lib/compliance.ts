@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations, aws_iam as iam } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -15,4 +15,50 @@ export const COMPLIANCE_PACK_PREFIXES = ['NIST.800.53.R5', 'HIPAA.Security', 'PC
  */
 export function acknowledgeComplianceRule(scope: IConstruct, rule: string, reason: string): void {
   Validations.of(scope).acknowledge(...COMPLIANCE_PACK_PREFIXES.map((pack) => ({ id: `${pack}-${rule}`, reason })));
+}
+
+/**
+ * Acknowledges, one finding at a time, the wildcards of `document` that cdk-nag's
+ * AwsSolutions-IAM5 reports on `scope` (`AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`,
+ * `AwsSolutions-IAM5[Action::s3:GetObjectVersion*]`). A wildcard added later still fails
+ * synthesis: only the ones present now are acknowledged.
+ */
+export function acknowledgeWildcardFindings(scope: IConstruct, document: iam.PolicyDocument, reason: string): void {
+  const resolved = Stack.of(scope).resolve(document) as { Statement?: Array<{ Action?: unknown; Resource?: unknown }> } | undefined;
+  const findings = new Set<string>();
+  for (const statement of resolved?.Statement ?? []) {
+    for (const action of ([] as unknown[]).concat(statement.Action ?? [])) {
+      if (typeof action === 'string' && action.includes('*')) findings.add(`Action::${action}`);
+    }
+    for (const resource of ([] as unknown[]).concat(statement.Resource ?? [])) {
+      const flat = flattenReference(resource);
+      if (flat.includes('*')) findings.add(`Resource::${flat}`);
+    }
+  }
+  if (findings.size > 0) {
+    Validations.of(scope).acknowledge(...[...findings].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason })));
+  }
+}
+
+/**
+ * Flattens a resolved CloudFormation value the way cdk-nag names findings:
+ * `{ "Fn::GetAtt": ["Bucket", "Arn"] }` -> `<Bucket.Arn>`, `{ Ref: "X" }` -> `<X>`, joins
+ * concatenated, `${...}` in strings written `<...>`.
+ */
+export function flattenReference(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
+  const node = value as Record<string, unknown>;
+  if (node['Fn::Join']) {
+    const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenReference).join(delimiter);
+  }
+  if (node['Fn::Sub']) return flattenReference(node['Fn::Sub']);
+  if (node['Fn::GetAtt']) {
+    const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+  }
+  if (node['Fn::ImportValue']) return flattenReference(node['Fn::ImportValue']);
+  if (node.Ref) return `<${flattenReference(node.Ref)}>`;
+  return JSON.stringify(value);
 }

@@ -1,5 +1,6 @@
-import { Resource, Stack, Validations, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Resource, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { acknowledgeWildcardFindings } from '../compliance';
 import { STORAGE_KINDS, StorageKind } from '../storage-kinds';
 
 /**
@@ -111,15 +112,7 @@ export function newBackendAccessPolicy(scope: Construct, id: string, options: Ba
   const reason = options.instanceName === undefined
     ? `The wildcard is the object key space of one named Convex storage bucket, nothing else: the backend writes every object under a random key (<INSTANCE_NAME>-<uuid>/<uuid>) it cannot list in advance. Set instanceName to narrow it to the backend's key prefix.`
     : `The wildcard is the backend's own key prefix '${keys}' in one named Convex storage bucket: the backend writes every object under a random key (${options.instanceName}-<uuid>/<uuid>) it cannot list in advance.`;
-  const stack = Stack.of(scope);
-  const objectArns = new Set<string>();
-  for (const statement of backendAccessStatements(options)) {
-    for (const resource of statement.resources) {
-      const flat = flattenReference(stack.resolve(resource));
-      if (flat.includes('*')) objectArns.add(flat);
-    }
-  }
-  Validations.of(policy).acknowledge(...[...objectArns].map((arn) => ({ id: `AwsSolutions-IAM5[Resource::${arn}]`, reason })));
+  acknowledgeWildcardFindings(policy, policy.document, reason);
   return policy;
 }
 
@@ -181,27 +174,4 @@ function describeGrantee(grantee: iam.IGrantable): string {
 
 function distinct<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
-}
-
-/**
- * Flattens a resolved CloudFormation value the way cdk-nag names findings:
- * `{ "Fn::GetAtt": ["Bucket", "Arn"] }` -> `<Bucket.Arn>`, `{ Ref: "X" }` -> `<X>`, joins
- * concatenated, `${...}` in strings written `<...>`.
- */
-export function flattenReference(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
-  const node = value as Record<string, unknown>;
-  if (node['Fn::Join']) {
-    const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
-    return items.map(flattenReference).join(delimiter);
-  }
-  if (node['Fn::Sub']) return flattenReference(node['Fn::Sub']);
-  if (node['Fn::GetAtt']) {
-    const [resource, attribute] = node['Fn::GetAtt'] as [unknown, unknown];
-    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
-  }
-  if (node['Fn::ImportValue']) return flattenReference(node['Fn::ImportValue']);
-  if (node.Ref) return `<${flattenReference(node.Ref)}>`;
-  return JSON.stringify(value);
 }

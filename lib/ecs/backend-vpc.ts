@@ -2,7 +2,7 @@ import { RemovalPolicy, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
 import { ConvexLogGroup } from './log-group';
-import { ManagedPolicyRole } from './managed-policy-role';
+import { ManagedPolicyRole } from '../iam/managed-policy-role';
 
 /** Properties of {@link ConvexBackendVpc}. */
 export interface ConvexBackendVpcProps {

@@ -16,7 +16,7 @@ import {
 } from './images';
 import { InstanceSecret } from './instance-secret';
 import { ConvexLogGroup } from './log-group';
-import { ManagedPolicyRole } from './managed-policy-role';
+import { ManagedPolicyRole } from '../iam/managed-policy-role';
 
 /** Port of the backend API (`CONVEX_CLOUD_ORIGIN` points here). */
 export const BACKEND_API_PORT = 3210;

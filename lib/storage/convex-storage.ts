@@ -3,13 +3,14 @@ import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
 import { dataBucketEncryption, dataLifecycleRules, secureBucketDefaults } from './bucket-defaults';
 import { bucketNameProblems } from './bucket-names';
+import { StorageReplication, StorageReplicationRole } from './replication';
 import { attachBackendAccessPolicy, newBackendAccessPolicy } from '../access/backend-access-policy';
 import { acknowledgeComplianceRule } from '../compliance';
 import { AWS_REGION, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
 import { instanceNameProblems } from '../instance-name';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
 
-const NO_REPLICATION_REASON = 'Durability and recovery come from S3 (eleven nines within the region), versioning, and a retention window for noncurrent versions that protects against overwrites and deletes. Cross-region replication would copy every object into a second region the deployment does not use and double the storage bill; teams that need a regional disaster-recovery copy add replication rules to these buckets.';
+const NO_REPLICATION_REASON = 'Durability and recovery come from S3 (eleven nines within the region), versioning, and a retention window for noncurrent versions that protects against overwrites and deletes. Cross-region replication would copy every object into a second region the deployment does not use and double the storage bill; the replication option of this construct adds a disaster-recovery copy in another region where one is required.';
 
 const SSE_S3_REASON = 'Encrypted at rest with SSE-S3 (AES-256, keys managed and rotated by S3) and reachable only over TLS 1.2+. This deployment chose encryption s3; encryption kms switches every data bucket to a customer-managed KMS key with rotation when key-usage audit or key revocation is required.';
 
@@ -127,6 +128,14 @@ export interface ConvexStorageProps {
   readonly accessLogRetentionDays?: number;
 
   /**
+   * Cross-region replication of the data buckets to buckets you own elsewhere, for a
+   * disaster-recovery copy. Delete markers are not replicated.
+   *
+   * @default - no replication
+   */
+  readonly replication?: StorageReplication;
+
+  /**
    * What happens to the buckets (and the KMS key this construct creates) when they leave the
    * stack or would be replaced. Keep the default for any deployment whose data matters.
    *
@@ -211,21 +220,30 @@ export class ConvexStorage extends Construct {
       autoDeleteObjects: props.autoDeleteObjects,
     }).bucket;
 
-    const newDataBucket = (constructId: string, bucketName: string | undefined, logPrefix: string, currentObjectRetentionDays?: number) => {
+    const replication = props.replication;
+    const replicationRole = hasReplicationDestination(replication) ? new StorageReplicationRole(this, 'Replication') : undefined;
+    const newDataBucket = (constructId: string, spec: { bucketName?: string; logPrefix: string; currentObjectRetentionDays?: number; replicateTo?: s3.IBucket }) => {
+      const replicateTo = spec.replicateTo;
       const bucket = new s3.Bucket(this, constructId, {
         ...secureBucketDefaults(removalPolicy),
         ...dataBucketEncryption(this.encryptionKey),
-        bucketName,
+        bucketName: spec.bucketName,
         autoDeleteObjects: props.autoDeleteObjects ?? false,
         serverAccessLogsBucket: this.accessLogsBucket,
-        serverAccessLogsPrefix: logPrefix,
+        serverAccessLogsPrefix: spec.logPrefix,
         lifecycleRules: dataLifecycleRules({
           abortIncompleteMultipartUploadDays: props.abortIncompleteMultipartUploadDays ?? LIFECYCLE_DEFAULTS.abortIncompleteMultipartUploadDays,
           noncurrentVersionRetentionDays: props.noncurrentVersionRetentionDays ?? LIFECYCLE_DEFAULTS.noncurrentVersionRetentionDays,
-          currentObjectRetentionDays,
+          currentObjectRetentionDays: spec.currentObjectRetentionDays,
         }),
+        replicationRole: replicateTo && replicationRole?.role,
+        replicationRules: replicateTo && [StorageReplicationRole.rule(replicateTo, this.encryptionKey, replication?.destinationEncryptionKey)],
       });
-      acknowledgeComplianceRule(bucket, 'S3BucketReplicationEnabled', NO_REPLICATION_REASON);
+      if (replicateTo && replicationRole) {
+        replicationRole.grant(bucket, replicateTo, this.encryptionKey, replication?.destinationEncryptionKey);
+      } else {
+        acknowledgeComplianceRule(bucket, 'S3BucketReplicationEnabled', NO_REPLICATION_REASON);
+      }
       if (!this.encryptionKey) {
         acknowledgeComplianceRule(bucket, 'S3DefaultEncryptionKMS', SSE_S3_REASON);
       }
@@ -234,16 +252,21 @@ export class ConvexStorage extends Construct {
 
     if (this.layout === StorageLayout.SINGLE) {
       // All kinds share one key prefix here, so no current-object expiry can be safe.
-      const bucket = newDataBucket('StorageBucket', singleBucketName(props), 'storage/');
+      const bucket = newDataBucket('StorageBucket', {
+        bucketName: singleBucketName(props),
+        logPrefix: 'storage/',
+        replicateTo: replication?.singleBucketDestination,
+      });
       this.bucketsByKind = byKind(() => bucket);
     } else {
-      this.bucketsByKind = byKind((spec) => newDataBucket(
-        `${pascalCase(spec.kind)}Bucket`,
-        separateBucketName(props, spec),
-        `${spec.bucketSuffix}/`,
-        spec.currentObjects.expires ? props[spec.currentObjects.retentionSetting] ?? spec.currentObjects.defaultDays : undefined,
-      ));
+      this.bucketsByKind = byKind((spec) => newDataBucket(`${pascalCase(spec.kind)}Bucket`, {
+        bucketName: separateBucketName(props, spec),
+        logPrefix: `${spec.bucketSuffix}/`,
+        currentObjectRetentionDays: spec.currentObjects.expires ? props[spec.currentObjects.retentionSetting] ?? spec.currentObjects.defaultDays : undefined,
+        replicateTo: replication?.destinations?.[spec.kind],
+      }));
     }
+    replicationRole?.acknowledgeObjectWildcards();
 
     const environment: Record<string, string> = { [AWS_REGION]: Stack.of(this).region };
     for (const spec of STORAGE_KINDS) {
@@ -313,6 +336,20 @@ export class ConvexStorage extends Construct {
     }
     if (props.accessLogsBucket && props.accessLogRetentionDays !== undefined) {
       problems.push('accessLogRetentionDays applies only to the log bucket this construct creates: set the retention on your accessLogsBucket instead, or drop accessLogsBucket.');
+    }
+
+    const replication = props.replication;
+    if (single && replication?.destinations !== undefined) {
+      problems.push('replication.destinations applies to the separate layout: with the single layout, use replication.singleBucketDestination.');
+    }
+    if (!single && replication?.singleBucketDestination !== undefined) {
+      problems.push('replication.singleBucketDestination applies to the single layout: with the separate layout, use replication.destinations.');
+    }
+    if (hasReplicationDestination(replication) && encryption === StorageEncryption.KMS && !replication?.destinationEncryptionKey) {
+      problems.push('replication of KMS-encrypted buckets needs replication.destinationEncryptionKey, a KMS key in the destination region: S3 does not replicate SSE-KMS objects without one.');
+    }
+    if (replication?.destinationEncryptionKey && !hasReplicationDestination(replication)) {
+      problems.push('replication.destinationEncryptionKey is set but no bucket has a replication destination: set replication.destinations (or singleBucketDestination), or drop the key.');
     }
 
     if (single) {
@@ -397,6 +434,10 @@ export class ConvexStorage extends Construct {
     }
     return problems;
   }
+}
+
+function hasReplicationDestination(replication: StorageReplication | undefined): boolean {
+  return replication?.singleBucketDestination !== undefined || Object.values(replication?.destinations ?? {}).some((d) => d !== undefined);
 }
 
 function byKind(make: (spec: StorageKindSpec) => s3.IBucket): Record<StorageKind, s3.IBucket> {

@@ -1,0 +1,135 @@
+import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { ConvexStorage, ConvexStorageProps, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
+import { StorageReplication } from '../../lib/storage/replication';
+import { STORAGE_KINDS, StorageKind } from '../../lib/storage-kinds';
+import { unitTestApp } from '../helpers/cdk-app';
+
+interface Built {
+  readonly app: App;
+  readonly template: Template;
+}
+
+/** Storage in eu-west-1 replicating to buckets (and a key) of a DR account in eu-central-1. */
+function build(props: ConvexStorageProps, replicate: (stack: Stack) => StorageReplication): Built {
+  const app = unitTestApp();
+  const stack = new Stack(app, 'Storage', { env: { account: '111111111111', region: 'eu-west-1' } });
+  new ConvexStorage(stack, 'Storage', { ...props, replication: replicate(stack) });
+  return { app, template: Template.fromStack(stack) };
+}
+
+const drBucket = (stack: Stack, kind: string) => s3.Bucket.fromBucketArn(stack, `Dr${kind}`, `arn:aws:s3:::acme-dr-${kind}`);
+const drKey = (stack: Stack) => kms.Key.fromKeyArn(stack, 'DrKey', 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+const allKinds = (stack: Stack) => Object.fromEntries(STORAGE_KINDS.map((k) => [k.kind, drBucket(stack, k.kind)])) as Record<StorageKind, s3.IBucket>;
+
+function replicatedBuckets(template: Template): any[] {
+  return Object.values(template.findResources('AWS::S3::Bucket', { Properties: { ReplicationConfiguration: Match.anyValue() } }));
+}
+
+function nagFindings(app: App): string[] {
+  return [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]
+    .flatMap((pack) => pack.validateScope(app).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
+}
+
+describe('replication of every kind (SSE-S3)', () => {
+  const { app, template } = build({}, (stack) => ({ destinations: allKinds(stack) }));
+
+  test('each data bucket replicates to its own destination, without delete markers', () => {
+    const buckets = replicatedBuckets(template);
+    expect(buckets).toHaveLength(5);
+    const destinations = buckets.map((b) => {
+      const [rule] = b.Properties.ReplicationConfiguration.Rules;
+      expect(rule).toMatchObject({ Status: 'Enabled', DeleteMarkerReplication: { Status: 'Disabled' } });
+      expect(rule.SourceSelectionCriteria).toBeUndefined();
+      return rule.Destination.Bucket;
+    });
+    expect(destinations.sort()).toEqual(STORAGE_KINDS.map((k) => `arn:aws:s3:::acme-dr-${k.kind}`).sort());
+  });
+
+  test('one role, assumed only by S3, with its grants in a customer-managed policy', () => {
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })] },
+    });
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role'))[0];
+    for (const bucket of replicatedBuckets(template)) {
+      expect(bucket.Properties.ReplicationConfiguration.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    }
+    const policy: any = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    const actions = new Set(policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [].concat(s.Action)));
+    expect([...actions]).toEqual(expect.arrayContaining(['s3:GetObjectVersionForReplication', 's3:ReplicateObject', 's3:GetReplicationConfiguration']));
+    expect([...actions].filter((a) => /Delete|\*$/.test(a as string)).sort()).toEqual(['s3:ReplicateDelete']);
+  });
+
+  test('all four cdk-nag packs are clean, with no replication acknowledgment left on the buckets', () => {
+    expect(nagFindings(app)).toEqual([]);
+    const stack = app.node.findChild('Storage');
+    for (const spec of STORAGE_KINDS) {
+      const bucket = stack.node.findChild('Storage').node.findChild(`${spec.kind[0].toUpperCase()}${spec.kind.slice(1)}Bucket`);
+      expect(JSON.stringify(bucket.node.metadata)).not.toContain('S3BucketReplicationEnabled');
+    }
+  });
+});
+
+describe('replication of KMS buckets, files only', () => {
+  const { app, template } = build({ encryption: StorageEncryption.KMS }, (stack) => ({
+    destinations: { files: drBucket(stack, 'files') },
+    destinationEncryptionKey: drKey(stack),
+  }));
+
+  test('only the files bucket replicates, re-encrypting SSE-KMS objects with the destination key', () => {
+    const [bucket, ...others] = replicatedBuckets(template);
+    expect(others).toEqual([]);
+    expect(bucket.Properties.ReplicationConfiguration.Rules[0]).toMatchObject({
+      Destination: { Bucket: 'arn:aws:s3:::acme-dr-files', EncryptionConfiguration: { ReplicaKmsKeyID: 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab' } },
+      SourceSelectionCriteria: { SseKmsEncryptedObjects: { Status: 'Enabled' } },
+    });
+  });
+
+  test('the role may decrypt with the source key and encrypt with the destination key', () => {
+    const policy: any = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((s: any) => [].concat(s.Action).some((a: string) => a.startsWith('kms:')));
+    expect(JSON.stringify(kmsStatements)).toContain('arn:aws:kms:eu-central-1:222222222222:key/');
+    expect(JSON.stringify(kmsStatements)).toContain('kms:Decrypt');
+  });
+
+  test('all four cdk-nag packs are clean', () => {
+    expect(nagFindings(app)).toEqual([]);
+  });
+});
+
+test('the single layout replicates its one bucket', () => {
+  const { template } = build({ layout: StorageLayout.SINGLE }, (stack) => ({ singleBucketDestination: drBucket(stack, 'all') }));
+  expect(replicatedBuckets(template).map((b) => b.Properties.ReplicationConfiguration.Rules[0].Destination.Bucket)).toEqual(['arn:aws:s3:::acme-dr-all']);
+});
+
+describe('replication validation', () => {
+  const errorOf = (props: ConvexStorageProps, replicate: (stack: Stack) => StorageReplication) => {
+    try {
+      build(props, replicate);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected the props to be rejected');
+  };
+
+  test('KMS buckets need a destination key', () => {
+    expect(errorOf({ encryption: StorageEncryption.KMS }, (stack) => ({ destinations: { files: drBucket(stack, 'files') } })))
+      .toContain('replication of KMS-encrypted buckets needs replication.destinationEncryptionKey');
+  });
+
+  test('each layout has its own destination setting', () => {
+    expect(errorOf({ layout: StorageLayout.SINGLE }, (stack) => ({ destinations: { files: drBucket(stack, 'files') } })))
+      .toContain('replication.destinations applies to the separate layout');
+    expect(errorOf({}, (stack) => ({ singleBucketDestination: drBucket(stack, 'all') })))
+      .toContain('replication.singleBucketDestination applies to the single layout');
+  });
+
+  test('a destination key without a destination is a mistake', () => {
+    expect(errorOf({}, (stack) => ({ destinationEncryptionKey: drKey(stack) })))
+      .toContain('replication.destinationEncryptionKey is set but no bucket has a replication destination');
+  });
+});
