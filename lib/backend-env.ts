@@ -14,6 +14,14 @@ export const S3_ENDPOINT_URL = 'S3_ENDPOINT_URL';
 export const AWS_ACCESS_KEY_ID = 'AWS_ACCESS_KEY_ID';
 export const AWS_SECRET_ACCESS_KEY = 'AWS_SECRET_ACCESS_KEY';
 export const AWS_SESSION_TOKEN = 'AWS_SESSION_TOKEN';
+/** Read by other AWS tools but not by the backend, which needs AWS_REGION. */
+export const AWS_DEFAULT_REGION = 'AWS_DEFAULT_REGION';
+
+/**
+ * Environment credentials. The SDK's chain reads them before any role, so they must be absent
+ * wherever a role (ECS task, EC2 instance) should be used.
+ */
+export const CREDENTIAL_VARS: readonly string[] = [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN];
 
 /**
  * Name of the backend instance. It seeds the S3 key prefix (`<INSTANCE_NAME>-<uuid>/`) and the

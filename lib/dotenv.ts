@@ -16,7 +16,11 @@ const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export interface DotEnvEntry {
   readonly key: string;
   readonly value: string;
-  /** Optional comment written on the line above. */
+  /**
+   * Comment written on the line above.
+   *
+   * @default - no comment
+   */
   readonly comment?: string;
 }
 

@@ -34,7 +34,7 @@ export interface BackendAccessPolicyOptions {
   /** The buckets' KMS key in SSE-KMS mode. */
   readonly encryptionKey?: kms.IKey;
   /**
-   * The backend's `INSTANCE_NAME`: object ARNs narrow to `<bucket>/<instanceName>-*`, the
+   * The backend's `INSTANCE_NAME`: object ARNs narrow to `<bucket>/<instanceName>-<uuid>/*`, the
    * prefix the backend puts in front of every key.
    *
    * @default - every object of the buckets
@@ -49,9 +49,18 @@ export interface BackendAccessPolicyOptions {
   readonly grantDeleteOnAllBuckets?: boolean;
 }
 
-/** The object key pattern the policy grants: `<instanceName>-*`, or `*` without a name. */
+/**
+ * The UUID the backend draws at first boot, as IAM wildcards: the hyphenated lowercase form of a
+ * v4 UUID (`format!("{instance_name}-{uuid}/")` in `crates/model/src/database_globals`).
+ */
+const UUID_WILDCARD = '????????-????-????-????-????????????';
+
+/**
+ * The object key pattern the policy grants: `<instanceName>-<uuid>/*` written with `?`
+ * wildcards (so `my-app` does not also match `my-app-staging`'s keys), or `*` without a name.
+ */
 export function backendObjectKeyPattern(instanceName?: string): string {
-  return instanceName === undefined ? '*' : `${instanceName}-*`;
+  return instanceName === undefined ? '*' : `${instanceName}-${UUID_WILDCARD}/*`;
 }
 
 /** The backend's statements, one per purpose, with resources deduplicated across kinds. */
@@ -111,7 +120,7 @@ export function newBackendAccessPolicy(scope: Construct, id: string, options: Ba
   const keys = backendObjectKeyPattern(options.instanceName);
   const reason = options.instanceName === undefined
     ? `The wildcard is the object key space of one named Convex storage bucket, nothing else: the backend writes every object under a random key (<INSTANCE_NAME>-<uuid>/<uuid>) it cannot list in advance. Set instanceName to narrow it to the backend's key prefix.`
-    : `The wildcard is the backend's own key prefix '${keys}' in one named Convex storage bucket: the backend writes every object under a random key (${options.instanceName}-<uuid>/<uuid>) it cannot list in advance.`;
+    : `The wildcards are the backend's own key shape '${keys}' in one named Convex storage bucket: the backend writes every object as ${options.instanceName}-<uuid>/<uuid>, with a prefix UUID drawn at its first boot and object UUIDs it cannot list in advance.`;
   acknowledgeWildcardFindings(policy, policy.document, reason);
   return policy;
 }

@@ -44,28 +44,24 @@ export interface DotEnvUserCredentials {
 
 /** What goes into the backend's `.env` block besides the storage environment. */
 export interface BackendDotEnvOptions {
-  /** IAM user credentials (access mode `user`); none with a role. */
-  readonly credentials?: DotEnvUserCredentials;
   /**
-   * The backend's `INSTANCE_NAME` when the access policy is narrowed to it: the backend must
-   * run with exactly this name or every S3 request is denied.
+   * IAM user credentials (access mode `user`).
+   *
+   * @default - none: the backend's role provides credentials
    */
-  readonly instanceName?: string;
+  readonly credentials?: DotEnvUserCredentials;
 }
 
 /**
- * The `.env` entries of the backend: the storage environment in its order, then
- * `INSTANCE_NAME` when given, then the user credentials with the secret as a placeholder.
+ * The `.env` entries of the backend: the storage environment in its order, then the user
+ * credentials with the secret as a placeholder.
  */
 export function backendDotEnvEntries(environment: Readonly<Record<string, string>>, options: BackendDotEnvOptions = {}): DotEnvEntry[] {
-  const entries: DotEnvEntry[] = Object.entries(environment).map(([key, value]) => ({ key, value }));
-  if (options.instanceName !== undefined) {
-    entries.push({
-      key: INSTANCE_NAME,
-      value: options.instanceName,
-      comment: 'Never change it: the access policy covers only keys under this name.',
-    });
-  }
+  const entries: DotEnvEntry[] = Object.entries(environment).map(([key, value]) => ({
+    key,
+    value,
+    comment: key === INSTANCE_NAME ? 'Never change it: the access policy covers only keys under this name.' : undefined,
+  }));
   if (options.credentials) {
     entries.push({ key: AWS_ACCESS_KEY_ID, value: options.credentials.accessKeyId });
     entries.push({

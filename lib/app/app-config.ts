@@ -42,7 +42,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
   { key: 'accessKeySerial', default: '1', description: 'Serial of the IAM user\'s active access key: a higher serial issues a new key and writes it to the secret. User access only; see "Rotating the access key without downtime" in the README.' },
   { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
-  { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
+  { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
 ];
 

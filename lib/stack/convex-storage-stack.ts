@@ -120,7 +120,6 @@ export class ConvexStorageStack extends Stack {
     }
 
     const dotEnv = renderBackendDotEnv(this.storage.backendEnvironment, {
-      instanceName: this.storage.instanceName,
       credentials: this.backendUser && { accessKeyId: this.backendUser.accessKey.accessKeyId, secretArn: this.backendUser.secret.secretArn },
     });
     new CfnOutput(this, 'DotEnv', {

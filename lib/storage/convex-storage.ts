@@ -6,7 +6,7 @@ import { bucketNameProblems } from './bucket-names';
 import { StorageReplication, StorageReplicationRole } from './replication';
 import { attachBackendAccessPolicy, newBackendAccessPolicy } from '../access/backend-access-policy';
 import { acknowledgeComplianceRule } from '../compliance';
-import { AWS_REGION, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
+import { AWS_REGION, INSTANCE_NAME, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
 import { instanceNameProblems } from '../instance-name';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
 
@@ -153,7 +153,7 @@ export interface ConvexStorageProps {
 
   /**
    * The backend's `INSTANCE_NAME`. The backend puts `<INSTANCE_NAME>-<uuid>/` in front of every
-   * key, so the access policy narrows object ARNs to `<bucket>/<instanceName>-*`; the backend
+   * key, so the access policy narrows object ARNs to `<bucket>/<instanceName>-<uuid>/*`; the backend
    * must then run with exactly this name, and the name must never change. Lowercase letters,
    * digits and hyphens, starting with a letter, at most 63 characters (see `instanceNameProblems`).
    *
@@ -187,7 +187,8 @@ export class ConvexStorage extends Construct {
 
   /**
    * The backend's storage environment, keyed by the exact variable names it reads:
-   * `AWS_REGION`, the five `S3_STORAGE_*_BUCKET`, and `AWS_S3_DISABLE_SSE=true` in KMS mode.
+   * `AWS_REGION`, the five `S3_STORAGE_*_BUCKET`, `AWS_S3_DISABLE_SSE=true` in KMS mode, and
+   * `INSTANCE_NAME` when `instanceName` narrows the access policy.
    */
   public readonly backendEnvironment: Readonly<Record<string, string>>;
 
@@ -275,6 +276,10 @@ export class ConvexStorage extends Construct {
     if (this.encryptionKey) {
       environment[STRICT_BOOLEAN_VARS.disableSse] = strictBoolean(true);
     }
+    if (props.instanceName !== undefined) {
+      // The access policy covers only this name's keys: a backend with another name is denied.
+      environment[INSTANCE_NAME] = props.instanceName;
+    }
     this.backendEnvironment = environment;
     this.instanceName = props.instanceName;
     this.grantDeleteOnAllBuckets = props.grantDeleteOnAllBuckets ?? false;
@@ -283,7 +288,7 @@ export class ConvexStorage extends Construct {
   /**
    * The one customer-managed policy with exactly the backend's permissions: `s3:ListBucket` on
    * the buckets; `s3:GetObject`, `s3:PutObject`, `s3:AbortMultipartUpload` on their objects
-   * (`<instanceName>-*` when given); `s3:DeleteObject` where the backend deletes (or on every
+   * (`<instanceName>-<uuid>/*` when given); `s3:DeleteObject` where the backend deletes (or on every
    * bucket with `grantDeleteOnAllBuckets`); `kms:GenerateDataKey` and `kms:Decrypt` on the key,
    * through S3 only, in KMS mode. Created on first use, so storage nobody is granted to gets no
    * policy.

@@ -77,8 +77,8 @@ describe('separate layout, SSE-KMS, instanceName and delete on all buckets', () 
     const keyArn = b.stack.resolve(b.storage.encryptionKey!.keyArn);
     expect(bySid(b.statements)).toEqual({
       ListBuckets: { actions: ['s3:ListBucket'], resources: kinds.map((k) => bucketArn(b, k)) },
-      ReadWriteObjects: { actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: kinds.map((k) => objectsArn(b, k, 'my-app-*')) },
-      DeleteObjects: { actions: ['s3:DeleteObject'], resources: kinds.map((k) => objectsArn(b, k, 'my-app-*')) },
+      ReadWriteObjects: { actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: kinds.map((k) => objectsArn(b, k, 'my-app-????????-????-????-????-????????????/*')) },
+      DeleteObjects: { actions: ['s3:DeleteObject'], resources: kinds.map((k) => objectsArn(b, k, 'my-app-????????-????-????-????-????????????/*')) },
       UseStorageKeyThroughS3: {
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [keyArn],
@@ -91,8 +91,8 @@ describe('separate layout, SSE-KMS, instanceName and delete on all buckets', () 
     const acks = acknowledgments(b.storage.backendAccessPolicy);
     expect(Object.keys(acks)).toHaveLength(5);
     for (const [id, reason] of Object.entries(acks)) {
-      expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::<Storage\w+Bucket\w+\.Arn>\/my-app-\*\]$/);
-      expect(reason).toContain("'my-app-*'");
+      expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::<Storage\w+Bucket\w+\.Arn>\/my-app-\?{8}-\?{4}-\?{4}-\?{4}-\?{12}\/\*\]$/);
+      expect(reason).toContain("'my-app-????????-????-????-????-????????????/*'");
     }
   });
 });
@@ -112,8 +112,8 @@ describe('single layout', () => {
     const b = build({ layout: StorageLayout.SINGLE, encryption: StorageEncryption.KMS, instanceName: 'convex-self-hosted' });
     const sids = bySid(b.statements);
     expect(Object.keys(sids)).toEqual(['ListBuckets', 'ReadWriteObjects', 'DeleteExpiredExports', 'UseStorageKeyThroughS3']);
-    expect(sids.ReadWriteObjects.resources).toEqual([objectsArn(b, 'files', 'convex-self-hosted-*')]);
-    expect(sids.DeleteExpiredExports.resources).toEqual([objectsArn(b, 'files', 'convex-self-hosted-*')]);
+    expect(sids.ReadWriteObjects.resources).toEqual([objectsArn(b, 'files', 'convex-self-hosted-????????-????-????-????-????????????/*')]);
+    expect(sids.DeleteExpiredExports.resources).toEqual([objectsArn(b, 'files', 'convex-self-hosted-????????-????-????-????-????????????/*')]);
     expect(sids.UseStorageKeyThroughS3.resources).toEqual([b.stack.resolve(b.storage.encryptionKey!.keyArn)]);
   });
 });

@@ -13,5 +13,5 @@ test('the grant example attaches the storage policy to a role in another stack, 
   expect(storageStack.dependencies).toEqual([]);
   const storage = Template.fromStack(storageStack);
   storage.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
-  expect(JSON.stringify(storage.toJSON().Resources)).toContain('/my-app-*');
+  expect(JSON.stringify(storage.toJSON().Resources)).toContain('/my-app-????????-????-????-????-????????????/*');
 });
