@@ -1,9 +1,11 @@
 /**
  * The `.env` format the Convex self-hosting docs use, written and read back.
  *
- * Values are single-quoted (`KEY='value'`) like the upstream docs, except strict booleans,
- * which stay bare (`AWS_S3_DISABLE_SSE=true`): `docker run --env-file` keeps quotes literally,
- * and the backend would read `'true'` (with quotes) as false.
+ * The file is meant for docker compose (`.env` next to `docker-compose.yml`, or `env_file:`),
+ * which strips the quotes. Values are single-quoted (`KEY='value'`) like the upstream docs;
+ * strict booleans stay bare (`AWS_S3_DISABLE_SSE=true`), as in those docs, so even a reader
+ * that keeps quotes cannot turn `true` into the `'true'` the backend would read as false.
+ * `docker run --env-file` keeps every quote literally: do not feed it this file.
  *
  * No aws-cdk-lib import: the CLI shares this module.
  */
@@ -74,11 +76,11 @@ export function parseDotEnvLines(text: string): DotEnvLine[] {
     rawLines.pop();
   }
   return rawLines.map((raw) => {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(raw);
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(raw);
     if (!match) {
       return { raw };
     }
-    return { raw, key: match[1], value: unquote(match[2]) };
+    return { raw, key: match[1], value: parseValue(match[2]) };
   });
 }
 
@@ -93,14 +95,20 @@ export function parseDotEnv(text: string): Map<string, string> {
   return values;
 }
 
-function unquote(value: string): string {
-  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
-    return value.slice(1, -1);
+/**
+ * The value part of an assignment: a quoted value ends at its closing quote (a `# comment` may
+ * follow), an unquoted one at the first ` #`.
+ */
+function parseValue(rest: string): string {
+  const value = rest.trim();
+  const quote = value[0];
+  if (quote === "'") {
+    const close = value.indexOf("'", 1);
+    if (close > 0) return value.slice(1, close);
+  } else if (quote === '"') {
+    const close = /^"((?:[^"\\]|\\.)*)"/.exec(value);
+    if (close) return close[1].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
   }
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-    return value.slice(1, -1).replace(/\\(["\\])/g, '$1').replace(/\\n/g, '\n');
-  }
-  // An unquoted value ends at an inline comment.
   const hash = value.search(/\s#/);
   return hash >= 0 ? value.slice(0, hash).trimEnd() : value;
 }

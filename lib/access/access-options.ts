@@ -51,9 +51,25 @@ export function accessKeySerialProblems(name: string, serial: number): string[] 
  * stack and the app so both report the same sentences.
  */
 export interface AccessSettings {
+  /** Role or IAM user. */
   readonly mode: BackendAccessMode;
+  /**
+   * Service principal trusted by the role (role mode).
+   *
+   * @default 'ecs-tasks.amazonaws.com'
+   */
   readonly trustedPrincipal?: string;
+  /**
+   * Serial of the active access key (user mode).
+   *
+   * @default 1
+   */
   readonly accessKeySerial?: number;
+  /**
+   * Serial of the previous access key kept during a rotation (user mode).
+   *
+   * @default - no previous key
+   */
   readonly previousAccessKeySerial?: number;
 }
 

@@ -31,7 +31,11 @@ export const BACKEND_KMS_ACTIONS: readonly string[] = ['kms:GenerateDataKey', 'k
 export interface BackendAccessPolicyOptions {
   /** The bucket of each kind (the same bucket for every kind in the single layout). */
   readonly buckets: Readonly<Record<StorageKind, s3.IBucket>>;
-  /** The buckets' KMS key in SSE-KMS mode. */
+  /**
+   * The buckets' KMS key in SSE-KMS mode.
+   *
+   * @default - no KMS statement (SSE-S3 buckets)
+   */
   readonly encryptionKey?: kms.IKey;
   /**
    * The backend's `INSTANCE_NAME`: object ARNs narrow to `<bucket>/<instanceName>-<uuid>/*`, the

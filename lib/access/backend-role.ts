@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import { DEFAULT_TRUSTED_PRINCIPAL, servicePrincipalProblems } from './access-options';
 import { ConvexStorage } from '../storage/convex-storage';
 
+const EC2_PRINCIPAL = 'ec2.amazonaws.com';
+
 /** Properties of {@link BackendRole}. */
 export interface BackendRoleProps {
   /** The storage whose access policy the role gets. */
@@ -25,6 +27,9 @@ export class BackendRole extends Construct {
   /** The role. */
   public readonly role: iam.Role;
 
+  /** The instance profile that lets EC2 instances use the role, when EC2 is the trusted principal. */
+  public readonly instanceProfile?: iam.InstanceProfile;
+
   constructor(scope: Construct, id: string, props: BackendRoleProps) {
     super(scope, id);
     const principal = props.trustedPrincipal ?? DEFAULT_TRUSTED_PRINCIPAL;
@@ -45,5 +50,9 @@ export class BackendRole extends Construct {
       }),
     });
     props.storage.grantBackendAccess(this.role);
+    if (principal === EC2_PRINCIPAL) {
+      // An instance gets a role only through an instance profile.
+      this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
+    }
   }
 }

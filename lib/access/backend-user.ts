@@ -1,6 +1,6 @@
 import { RemovalPolicy, SecretValue, Validations, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_ACCESS_KEY_SERIAL, accessKeySerialProblems } from './access-options';
+import { BackendAccessMode, DEFAULT_ACCESS_KEY_SERIAL, accessSettingsProblems } from './access-options';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } from '../backend-env';
 import { acknowledgeComplianceRule } from '../compliance';
 import { ConvexStorage } from '../storage/convex-storage';
@@ -65,13 +65,11 @@ export class BackendUser extends Construct {
   constructor(scope: Construct, id: string, props: BackendUserProps) {
     super(scope, id);
     this.accessKeySerial = props.accessKeySerial ?? DEFAULT_ACCESS_KEY_SERIAL;
-    const problems = [
-      ...accessKeySerialProblems('accessKeySerial', this.accessKeySerial),
-      ...(props.previousAccessKeySerial !== undefined ? accessKeySerialProblems('previousAccessKeySerial', props.previousAccessKeySerial) : []),
-    ];
-    if (props.previousAccessKeySerial === this.accessKeySerial) {
-      problems.push(`previousAccessKeySerial is ${this.accessKeySerial}, the same as accessKeySerial: it names the key that keeps working while backends move to the new one, so it must differ.`);
-    }
+    const problems = accessSettingsProblems({
+      mode: BackendAccessMode.USER,
+      accessKeySerial: this.accessKeySerial,
+      previousAccessKeySerial: props.previousAccessKeySerial,
+    });
     if (problems.length > 0) {
       throw new Error(`Invalid BackendUser properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }

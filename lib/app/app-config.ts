@@ -37,7 +37,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'exportsRetentionDays', default: '45', description: 'Days before snapshot exports expire (at least 14). Separate layout only.' },
   { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire. Separate layout only.' },
   { key: 'noncurrentVersionRetentionDays', default: '30', description: 'Days an overwritten or deleted object version stays recoverable.' },
-  { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets (and the KMS key) when the stack is deleted; `destroy` deletes them if empty.' },
+  { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets when the stack is deleted; `destroy` deletes them if they are empty (the KMS key is always kept: a bucket that is not empty stays, and must stay readable).' },
   { key: 'access', default: 'role', description: '`role`: an IAM role (output `BackendRoleArn`) holds the backend\'s access policy, no keys exist; `user`: an IAM user in a group that holds it, with one access key whose secret is in Secrets Manager (outputs `AwsAccessKeyId`, `AwsSecretAccessKeySecretArn`), for a backend outside AWS.' },
   { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
   { key: 'accessKeySerial', default: '1', description: 'Serial of the IAM user\'s active access key: a higher serial issues a new key and writes it to the secret. User access only; see "Rotating the access key without downtime" in the README.' },
@@ -69,7 +69,7 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     instanceName: readInstanceName(context),
   };
   const access = readAccess(context);
-  const backend = readBackendOptions(context);
+  const backend = readBackendOptions(context, storage);
   context.throwIfInvalid();
   return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
 }

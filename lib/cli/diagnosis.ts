@@ -13,12 +13,14 @@ import {
 
 /** The probe steps, in order, with the IAM action each one needs. */
 export const PROBE_STEPS = {
+  deleteCheck: { title: 'delete permission (key that does not exist)', action: 's3:DeleteObject' },
   createUpload: { title: 'start multipart upload', action: 's3:PutObject' },
   uploadPart: { title: 'upload part', action: 's3:PutObject' },
   completeUpload: { title: 'complete multipart upload', action: 's3:PutObject' },
   rangedGet: { title: 'ranged read', action: 's3:GetObject' },
   head: { title: 'head', action: 's3:GetObject' },
   missingKey: { title: 'head of a missing key', action: 's3:ListBucket' },
+  missingGet: { title: 'read of a missing key', action: 's3:GetObject' },
   delete: { title: 'delete probe object', action: 's3:DeleteObject' },
   abortUpload: { title: 'abort multipart upload', action: 's3:AbortMultipartUpload' },
 } as const;
@@ -186,6 +188,16 @@ export function diagnose(err: unknown, ctx: DiagnosisContext): Diagnosis {
   }
 
   if (code === 'AccessDenied' || code === 'Forbidden' || code === 'AllAccessDisabled' || status === 403) {
+    if (ctx.step === 'missingGet') {
+      return {
+        code: 'access-denied',
+        setting: 's3:GetObject, s3:ListBucket',
+        message:
+          `A read of a missing key answers 403 instead of 404 NoSuchKey in '${ctx.bucket}': s3:GetObject on ` +
+          `arn:aws:s3:::${ctx.bucket}/* or s3:ListBucket on arn:aws:s3:::${ctx.bucket} (the bucket ARN, not /*) is missing; ` +
+          'S3 answers 403 without either. Grant both: the backend reads with GetObject and treats that 403 as an error.',
+      };
+    }
     if (ctx.step === 'missingKey') {
       return {
         code: 'access-denied',

@@ -4,15 +4,18 @@
  */
 import {
   AWS_ACCESS_KEY_ID,
+  AWS_DEFAULT_REGION,
   AWS_REGION,
   AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN,
+  INSTANCE_NAME,
   PRESENCE_FLAG_VARS,
   REQUIRED_S3_VARS,
   S3_ENDPOINT_URL,
   STRICT_BOOLEAN_VARS,
   isStrictBooleanValue,
 } from '../backend-env';
+import { instanceNameProblems } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 
 /** One problem (or note) about one variable. */
@@ -50,16 +53,30 @@ export function checkBackendEnv(env: EnvValues): EnvFinding[] {
       level: 'error',
       variable: key,
       message:
-        `${key} is not set. The backend switches to S3 only when AWS_REGION and all five ` +
-        'S3_STORAGE_*_BUCKET variables are set; otherwise it silently keeps data on local disk.',
+        `${key} is not set. The backend switches to S3 only when ${REQUIRED_S3_VARS.join(', ')} ` +
+        'are all set; otherwise it silently keeps data on local disk.',
     });
   }
-  if (missing.includes(AWS_REGION) && envValue(env, 'AWS_DEFAULT_REGION') !== undefined) {
+  if (missing.includes(AWS_REGION) && envValue(env, AWS_DEFAULT_REGION) !== undefined) {
     findings.push({
       level: 'info',
       variable: AWS_REGION,
-      message: 'AWS_DEFAULT_REGION is set, but the backend reads only AWS_REGION: set AWS_REGION instead.',
+      message: `${AWS_DEFAULT_REGION} is set, but the backend reads only ${AWS_REGION}: set ${AWS_REGION} instead.`,
     });
+  }
+
+  const instanceName = envValue(env, INSTANCE_NAME);
+  if (instanceName !== undefined) {
+    const problems = instanceNameProblems(instanceName);
+    if (problems.length > 0) {
+      findings.push({
+        level: 'warning',
+        variable: INSTANCE_NAME,
+        message:
+          `${INSTANCE_NAME}='${instanceName}' ${problems.join('; ')}. The name must never change once the backend ` +
+          'has started with it, so choose a valid one only for a new deployment.',
+      });
+    }
   }
 
   for (const key of Object.values(STRICT_BOOLEAN_VARS)) {

@@ -5,7 +5,9 @@
 import { resolve } from 'node:path';
 import {
   AWS_ACCESS_KEY_ID,
+  AWS_REGION,
   AWS_SECRET_ACCESS_KEY,
+  INSTANCE_NAME,
   PRESENCE_FLAG_VARS,
   REQUIRED_S3_VARS,
   SECRET_VARS,
@@ -13,6 +15,7 @@ import {
   isStrictBooleanValue,
 } from '../backend-env';
 import { formatDotEnvLine, mergeDotEnv, parseDotEnv } from '../dotenv';
+import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, stringFlag, type Flags } from './args';
 import { checkBackendEnv, envValue, missingRequired } from './env-checks';
@@ -73,6 +76,7 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     throw new CliError(`Cannot read ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}): fix its permissions or pass another --out.`);
   }
+  checkInstanceNameKept(out, previous, plan, io);
   const merged = mergeDotEnv(
     previous ?? '',
     plan.set,
@@ -152,19 +156,50 @@ async function buildPlan(flags: Flags, io: CliIo): Promise<EnvPlan> {
   if (misplaced.length > 0) {
     throw new UsageError(`--${misplaced[0]} applies to --provider only; the stack's outputs name the buckets.`);
   }
-  const readSecret = (arn: string) => readAccessKeySecret(arn, region ?? io.env.AWS_REGION);
+  const readSecret = (arn: string) => readAccessKeySecret(arn, region ?? io.env[AWS_REGION]);
   if (outputsFile !== undefined) {
     const { stack: chosen, outputs } = readOutputsFile(resolve(io.cwd, outputsFile), stack);
     return planFromStackOutputs(chosen, outputs, readSecret);
   }
   if (stack !== undefined) {
-    const outputs = await describeStackOutputs(stack, region ?? io.env.AWS_REGION);
+    const outputs = await describeStackOutputs(stack, region ?? io.env[AWS_REGION]);
     return planFromStackOutputs(stack, outputs, readSecret);
   }
   throw new UsageError(
     'Say where the values come from: --stack NAME (a deployed stack, e.g. ConvexStorage-dev), ' +
       '--outputs-file cdk-outputs.json [--stack NAME], or --provider aws|r2|minio|spaces|b2. See: convex-storage env --help',
   );
+}
+
+/**
+ * Refuses to change the INSTANCE_NAME of an existing file: the backend's S3 keys start with
+ * `<INSTANCE_NAME>-<uuid>/` (stored in its database at first boot) and its SQL database is named
+ * after it, so a new name strands all data. Warns when the file had no name but already pointed
+ * the backend at buckets: that backend ran as the image's default.
+ */
+function checkInstanceNameKept(out: string, previous: string | undefined, plan: EnvPlan, io: CliIo): void {
+  const wanted = plan.set.find((e) => e.key === INSTANCE_NAME)?.value;
+  if (wanted === undefined || previous === undefined) {
+    return;
+  }
+  const existing = parseDotEnv(previous);
+  const current = envValue(existing, INSTANCE_NAME);
+  if (current !== undefined && current !== wanted) {
+    throw new CliError(
+      `Refusing to write ${out}: it has ${INSTANCE_NAME}='${current}', ${plan.source} says '${wanted}'. ` +
+        `Changing ${INSTANCE_NAME} strands all data: the backend's objects live under '${current}-<uuid>/' and its database ` +
+        `is named after '${current}', so it refuses to start or cannot find them (and the stack's access policy covers only ` +
+        `'${wanted}-<uuid>/' keys). Deploy the stack with instanceName '${current}' (e.g. cdk deploy -c instanceName=${current}); ` +
+        `only for a brand-new deployment with no data, remove the ${INSTANCE_NAME} line from ${out} and run again.`,
+    );
+  }
+  if (current === undefined && missingRequired(existing).length < REQUIRED_S3_VARS.length) {
+    io.stderr(
+      `warning: ${out} had no ${INSTANCE_NAME} but already named buckets: a backend that ran with it used the default ` +
+        `'${DEFAULT_INSTANCE_NAME}' unless ${INSTANCE_NAME} came from elsewhere. Writing ${INSTANCE_NAME}='${wanted}' then strands ` +
+        `its data; deploy the stack with instanceName '${DEFAULT_INSTANCE_NAME}' in that case.\n`,
+    );
+  }
 }
 
 /** Checks the plan itself: the six required values, exact booleans, no presence flag. */

@@ -7,6 +7,9 @@ import {
   AWS_REGION,
   AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN,
+  CREDENTIAL_VARS,
+  INSTANCE_NAME,
+  REQUIRED_S3_VARS,
   S3_ENDPOINT_URL,
   STRICT_BOOLEAN_VARS,
   outputKeyFor,
@@ -42,15 +45,20 @@ export async function planFromStackOutputs(
   outputs: StackOutputs,
   readSecret: (secretArn: string) => Promise<AccessKeyPair>,
 ): Promise<EnvPlan> {
-  const required = [AWS_REGION, ...STORAGE_KINDS.map((k) => k.envVar)];
-  const missing = required.filter((v) => !outputs[outputKeyFor(v)]);
+  const missing = REQUIRED_S3_VARS.filter((v) => !outputs[outputKeyFor(v)]);
   if (missing.length > 0) {
     throw new CliError(
       `Stack '${stack}' lacks the output${missing.length === 1 ? '' : 's'} ${missing.map(outputKeyFor).join(', ')}. ` +
         'Is it a storage stack of this project, deployed with a current version? Check --stack.',
     );
   }
-  const set: DotEnvEntry[] = required.map((key) => ({ key, value: outputs[outputKeyFor(key)] }));
+  const set: DotEnvEntry[] = REQUIRED_S3_VARS.map((key) => ({ key, value: outputs[outputKeyFor(key)] }));
+  // The stack outputs INSTANCE_NAME when its access policy is narrowed to that name's keys: the
+  // backend must run with exactly this name (runEnv refuses to change one already in the file).
+  const instanceName = outputs[outputKeyFor(INSTANCE_NAME)];
+  if (instanceName) {
+    set.push({ key: INSTANCE_NAME, value: instanceName });
+  }
   const remove: { key: string; reason: string }[] = [
     { key: S3_ENDPOINT_URL, reason: 'the stack is on AWS S3; an endpoint would send the backend elsewhere' },
     { key: FLAGS.forcePathStyle, reason: 'not needed on AWS S3' },
@@ -87,7 +95,7 @@ export async function planFromStackOutputs(
     );
   } else {
     // Role mode: environment keys come first in the credential chain and would shadow the role.
-    for (const key of [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN]) {
+    for (const key of CREDENTIAL_VARS) {
       remove.push({ key, reason: 'the backend uses an IAM role; keys in the environment would take precedence over it' });
     }
     notes.push('Role mode: no access keys are written. The backend needs an image from 2026-04-09 or later to start without them.');
@@ -177,7 +185,7 @@ export function planFromProvider(flags: ProviderFlags, processEnv: NodeJS.Proces
   const secret = processEnv[AWS_SECRET_ACCESS_KEY];
   const token = processEnv[AWS_SESSION_TOKEN];
   if (flags.role) {
-    for (const key of [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN]) {
+    for (const key of CREDENTIAL_VARS) {
       remove.push({ key, reason: 'the backend uses an IAM role; keys in the environment would take precedence over it' });
     }
   } else if (keyId && secret) {

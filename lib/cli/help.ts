@@ -1,7 +1,18 @@
 /**
  * `--help` texts. Kept apart from the commands so `--help` loads no AWS SDK.
  */
-import { REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS } from '../backend-env';
+import {
+  AWS_ACCESS_KEY_ID,
+  AWS_REGION,
+  AWS_SECRET_ACCESS_KEY,
+  AWS_SESSION_TOKEN,
+  INSTANCE_NAME,
+  PRESENCE_FLAG_VARS,
+  REQUIRED_S3_VARS,
+  S3_ENDPOINT_URL,
+  STRICT_BOOLEAN_VARS,
+} from '../backend-env';
+import { LIFECYCLE_DEFAULTS } from '../storage-kinds';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { PROVIDER_PRESETS } from './providers';
 
@@ -39,14 +50,16 @@ would be empty.
 
 From a stack (name pattern ConvexStorage-<stage>): in IAM-user mode the secret access key is read
 from Secrets Manager with your own AWS credentials; in role mode no keys are written (and old
-ones are removed: environment keys would take precedence over the role).
+ones are removed: environment keys would take precedence over the role). ${INSTANCE_NAME} is
+written when the stack has one; env refuses to change a different ${INSTANCE_NAME} already in the
+file (a new name strands all data).
 
 Options:
   --stack NAME                    the storage stack, e.g. ConvexStorage-dev
   --outputs-file FILE             a \`cdk deploy --outputs-file\` JSON file
-  --region R                      stack: the stack's region; provider: AWS_REGION
+  --region R                      stack: the stack's region; provider: ${AWS_REGION}
   --provider P                    aws | r2 | minio | spaces | b2 (flags each provider needs are set for you)
-  --endpoint URL                  S3_ENDPOINT_URL (required for r2 and minio)
+  --endpoint URL                  ${S3_ENDPOINT_URL} (required for r2 and minio)
   --bucket-prefix PREFIX          bucket names PREFIX-<kind>: ${STORAGE_KINDS.map((k) => k.bucketSuffix).join(', ')}
   --bucket NAME                   one bucket for all five kinds
 ${bucketFlags}
@@ -54,10 +67,10 @@ ${bucketFlags}
   --kms                           aws: the buckets use SSE-KMS (writes ${STRICT_BOOLEAN_VARS.disableSse}=true)
   --out PATH                      file to write (default .env)
   --print                         print the variables to stdout instead of writing
-  --show-secrets                  with --print: do not mask AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+  --show-secrets                  with --print: do not mask ${AWS_SECRET_ACCESS_KEY} / ${AWS_SESSION_TOKEN}
   -h, --help                      this help
 
-Providers (credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in your environment:
+Providers (credentials come from ${AWS_ACCESS_KEY_ID} / ${AWS_SECRET_ACCESS_KEY} in your environment:
 use the key made for the backend, never your own):
 ${providers}
 
@@ -68,13 +81,22 @@ ${EXIT_CODES}
 export const VERIFY_HELP = `Usage: convex-storage verify [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
 
 Checks a configuration the way the backend will use it:
-  1. the variables: ${REQUIRED_S3_VARS.join(', ')} set (else the
-     backend silently uses local disk); AWS_S3_* booleans exactly true or false; DISABLE_BEACON,
-     REDACT_LOGS_TO_CLIENT, DO_NOT_REQUIRE_SSL not set to false (any value switches them on);
-  2. each bucket, concurrently, with the backend's own S3 settings: a multipart upload (SSE header
-     and CRC32 part checksums unless disabled), a ranged read, a head, a head of a missing key
-     (needs s3:ListBucket), the delete of the probe, an aborted upload. Probe keys start with
-     convex-storage-verify/ and are removed even when a step fails.
+  1. the variables: ${REQUIRED_S3_VARS.join(', ')}
+     set (else the backend silently uses local disk);
+     ${Object.values(STRICT_BOOLEAN_VARS).join(', ')} exactly true or false;
+     ${Object.values(PRESENCE_FLAG_VARS).join(', ')} not set to false (any value switches them on);
+  2. each bucket, concurrently, with the backend's own S3 settings. First a delete of a key that
+     does not exist tells whether these credentials may delete there (nothing is created). If so:
+     a multipart upload (SSE header and CRC32 part checksums unless disabled), a ranged read, a
+     head, a head of a missing key (needs s3:ListBucket), the delete of the probe, an aborted
+     upload. If not (least privilege allows s3:DeleteObject on the exports bucket only): no
+     complete object is written; an upload shaped like the backend's is aborted, and a read of a
+     missing key must answer 404. A denied delete fails only where the backend deletes (exports).
+     Probe keys are <${INSTANCE_NAME}>-<random uuid>/convex-storage-verify-<uuid> when ${INSTANCE_NAME}
+     is set (the key shape a narrowed access policy allows), else convex-storage-verify/<uuid>;
+     they are removed even when a step fails. Where the provider cannot abort and deleting is
+     denied, the incomplete upload is listed; the abort-incomplete-multipart-upload lifecycle
+     rule (${LIFECYCLE_DEFAULTS.abortIncompleteMultipartUploadDays} days in the CDK construct) removes it.
 Each failure names the setting to change. Progress goes to stderr, the result to stdout.
 
 Options:
@@ -86,7 +108,8 @@ Options:
   -h, --help          this help
 
 Credentials: the keys in the configuration when it has both, else this machine's default AWS
-credential chain (the backend's own chain, e.g. its task role, may differ).
+credential chain, with a warning: a pass then proves the buckets and settings, not the backend
+role's permissions (run verify where the backend runs, or with the role's credentials).
 ${EXIT_CODES}
 `;
 
@@ -94,7 +117,7 @@ ${EXIT_CODES}
 export const PROVISION_HELP = `Usage: convex-storage provision [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
 
 For S3-compatible providers that CDK does not reach (MinIO, R2, Spaces, B2): creates the buckets
-the .env names (S3_ENDPOINT_URL must be set) when missing, enables versioning, and sets the same
+the .env names (${S3_ENDPOINT_URL} must be set) when missing, enables versioning, and sets the same
 lifecycle rules as the CDK construct (abort incomplete uploads, expire noncurrent versions and
 expired delete markers, expire current exports and imports; never current files, modules or search
 indexes). Other lifecycle rules on the buckets are kept. Says plainly what the provider does not

@@ -28,6 +28,8 @@ export interface FeatureOutcome {
   /** `unsupported`: the provider does not offer it; reported, not a failure. */
   readonly status: 'created' | 'exists' | 'enabled' | 'set' | 'unchanged' | 'unsupported' | 'failed';
   readonly detail?: string;
+  /** Parts the provider rejected and that were left out (the rest was set); reported, not a failure. */
+  readonly unsupported?: readonly string[];
 }
 
 /** What `provision` did to one bucket. */
@@ -93,7 +95,7 @@ export async function runProvision(argv: readonly string[], io: CliIo): Promise<
   }
 
   const failed = results.filter((r) => [r.bucketStatus, r.versioning, r.lifecycle].some((f) => f?.status === 'failed'));
-  const unsupported = results.some((r) => [r.versioning, r.lifecycle].some((f) => f?.status === 'unsupported'));
+  const unsupported = results.some((r) => [r.versioning, r.lifecycle].some((f) => f?.status === 'unsupported' || (f?.unsupported?.length ?? 0) > 0));
   if (booleanFlag(flags, 'json')) {
     io.stdout(`${JSON.stringify({ ok: failed.length === 0, endpoint: settings.endpoint, buckets: results }, null, 2)}\n`);
   } else if (failed.length > 0) {
@@ -200,20 +202,72 @@ export async function provisionBucket(
     }
     const kept = existing.filter((rule) => !(rule.ID ?? '').startsWith(RULE_ID_PREFIX));
     const current = JSON.stringify(existing.filter((rule) => (rule.ID ?? '').startsWith(RULE_ID_PREFIX)).map(ruleShape));
-    if (current === JSON.stringify(ours.map(ruleShape))) {
-      return { status: 'unchanged', detail: `${ours.length} rules already set` };
-    }
+    /** Sets `rules` unless they are already set; true when it changed anything. */
+    const put = async (rules: LifecycleRule[]): Promise<boolean> => {
+      if (JSON.stringify(rules.map(ruleShape)) === current) {
+        return false;
+      }
+      await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...kept, ...rules] } }));
+      return true;
+    };
+    const done = (changed: boolean, rules: LifecycleRule[], left: readonly RulePart[] = [], why?: unknown): FeatureOutcome => ({
+      status: changed ? 'set' : 'unchanged',
+      detail:
+        (changed ? rules.map((r) => r.ID).join(', ') : `${rules.length} rules already set`) +
+        (left.length > 0 ? `; without ${left.map((p) => p.name).join(', ')}, which the provider rejects (${describeError(why)})` : ''),
+      ...(left.length > 0 ? { unsupported: left.map((p) => p.name) } : {}),
+    });
+
+    let rejection: unknown;
     try {
-      await client.send(
-        new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...kept, ...ours] } }),
-      );
-      return { status: 'set', detail: ours.map((r) => r.ID).join(', ') };
+      return done(await put(ours), ours);
     } catch (err) {
       if (isUnsupported(err)) {
         return { status: 'unsupported', detail: `the provider does not support these lifecycle rules (${describeError(err)})` };
       }
-      return { status: 'failed', detail: failure(err) };
+      if (!rejectsRuleField(err)) {
+        return { status: 'failed', detail: failure(err) };
+      }
+      rejection = err;
     }
+
+    // The provider rejects some field (R2, for one, has no noncurrent versions): leave out one
+    // part after another until it accepts the rules, then put back what it accepts after all.
+    const present = RULE_PARTS.filter((part) => ours.some(part.present));
+    let left: RulePart[] = [];
+    let accepted: { changed: boolean; rules: LifecycleRule[] } | undefined;
+    for (const part of present) {
+      left = [...left, part];
+      const rules = withoutParts(ours, left);
+      if (rules.length === 0) {
+        break;
+      }
+      try {
+        accepted = { changed: await put(rules), rules };
+        break;
+      } catch (err) {
+        if (!rejectsRuleField(err)) {
+          return { status: 'failed', detail: failure(err) };
+        }
+      }
+    }
+    if (accepted === undefined) {
+      return { status: 'failed', detail: `${failure(rejection)}; leaving out ${present.map((p) => p.name).join(', ')} did not help` };
+    }
+    for (const part of left.slice(0, -1)) {
+      const fewer = left.filter((p) => p !== part);
+      const rules = withoutParts(ours, fewer);
+      try {
+        const changed = await put(rules);
+        accepted = { changed: accepted.changed || changed, rules };
+        left = fewer;
+      } catch (err) {
+        if (!rejectsRuleField(err)) {
+          return { status: 'failed', detail: failure(err) };
+        }
+      }
+    }
+    return done(accepted.changed, accepted.rules, left, rejection);
   }
 
   function failure(err: unknown): string {
@@ -223,6 +277,56 @@ export async function provisionBucket(
       ? `access denied (${describeError(err)}): these credentials may not manage buckets. Run provision with the provider's admin key`
       : `${diagnosis.message} (setting: ${diagnosis.setting})`;
   }
+}
+
+/** A 400 answer to a lifecycle PUT: the provider does not accept some field of the rules. */
+function rejectsRuleField(err: unknown): boolean {
+  const code = errorCode(err);
+  return httpStatus(err) === 400 && (code === 'InvalidArgument' || code === 'MalformedXML' || code === 'InvalidRequest');
+}
+
+/** One part of our lifecycle rules that a provider may not support, and how to leave it out. */
+interface RulePart {
+  readonly name: string;
+  readonly present: (rule: LifecycleRule) => boolean;
+  readonly strip: (rule: LifecycleRule) => LifecycleRule;
+}
+
+/** In the order they are left out: the likeliest to be unsupported first. */
+const RULE_PARTS: readonly RulePart[] = [
+  {
+    name: 'noncurrent-version expiration',
+    present: (r) => r.NoncurrentVersionExpiration !== undefined,
+    strip: ({ NoncurrentVersionExpiration: _, ...rest }) => rest,
+  },
+  {
+    name: 'expired delete marker removal',
+    present: (r) => r.Expiration?.ExpiredObjectDeleteMarker !== undefined,
+    strip: (r) => ({ ...r, Expiration: withoutUndefined({ ...r.Expiration, ExpiredObjectDeleteMarker: undefined }) }),
+  },
+  {
+    name: 'abort of incomplete multipart uploads',
+    present: (r) => r.AbortIncompleteMultipartUpload !== undefined,
+    strip: ({ AbortIncompleteMultipartUpload: _, ...rest }) => rest,
+  },
+  {
+    name: 'current-object expiration',
+    present: (r) => r.Expiration?.Days !== undefined,
+    strip: (r) => ({ ...r, Expiration: withoutUndefined({ ...r.Expiration, Days: undefined }) }),
+  },
+];
+
+function withoutUndefined<T extends object>(value: T): T | undefined {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  return entries.length > 0 ? (Object.fromEntries(entries) as T) : undefined;
+}
+
+/** The rules without `parts`; a rule left with no action at all is dropped. */
+function withoutParts(rules: readonly LifecycleRule[], parts: readonly RulePart[]): LifecycleRule[] {
+  return rules
+    .map((rule) => parts.reduce((r, part) => part.strip(r), rule))
+    .map((rule) => withoutUndefined(rule) as LifecycleRule)
+    .filter((rule) => rule.Expiration !== undefined || rule.NoncurrentVersionExpiration !== undefined || rule.AbortIncompleteMultipartUpload !== undefined);
 }
 
 /** A rule reduced to what matters for comparison (providers may add or drop empty fields). */
@@ -243,6 +347,9 @@ function formatResult(result: ProvisionResult): string {
     if (outcome) {
       const status = outcome.status === 'failed' ? 'FAILED' : outcome.status === 'unsupported' ? 'not supported by this provider' : outcome.status;
       lines.push(`    ${label}: ${status}${outcome.detail ? ` - ${outcome.detail}` : ''}`);
+      if (outcome.unsupported && outcome.unsupported.length > 0) {
+        lines.push(`    not supported by this provider: ${outcome.unsupported.join(', ')}`);
+      }
     }
   };
   show('bucket', result.bucketStatus);

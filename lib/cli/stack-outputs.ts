@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } from '../backend-env';
+import { AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY } from '../backend-env';
 import { describeError, errorCode } from './diagnosis';
 import { CliError } from './io';
 
@@ -116,10 +116,10 @@ function awsError(err: unknown, doing: string, hint: string): Error {
   }
   const code = errorCode(err);
   if (code === 'CredentialsProviderError') {
-    return new CliError(`Cannot ${doing}: no AWS credentials. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for your own AWS account.`);
+    return new CliError(`Cannot ${doing}: no AWS credentials. Set AWS_PROFILE or ${AWS_ACCESS_KEY_ID}/${AWS_SECRET_ACCESS_KEY} for your own AWS account.`);
   }
   if (/Region is missing/i.test((err as Error)?.message ?? '')) {
-    return new CliError(`Cannot ${doing}: no region. Pass --region (the stack's region) or set AWS_REGION.`);
+    return new CliError(`Cannot ${doing}: no region. Pass --region (the stack's region) or set ${AWS_REGION}.`);
   }
   if (code === 'AccessDeniedException' || code === 'AccessDenied') {
     return new CliError(`Cannot ${doing}: access denied. Use credentials allowed that action.`);

@@ -1,7 +1,7 @@
 /**
  * `convex-storage verify`: checks a backend configuration the way the backend will use it.
  */
-import { AWS_REGION } from '../backend-env';
+import { AWS_REGION, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS } from '../backend-env';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, stringFlag, timeoutFlag } from './args';
 import { checkBackendEnv, envValue, type EnvFinding } from './env-checks';
@@ -61,6 +61,11 @@ export interface VerifyOptions {
 export async function verifyEnv(values: ReadonlyMap<string, string>, source: string, options: VerifyOptions): Promise<VerifyReport> {
   const settings = backendS3Settings(values);
   const findings = checkBackendEnv(values);
+  const targets = bucketTargets(values);
+  const willProbe = options.probe && settings.region !== undefined && targets.length > 0;
+  if (willProbe && settings.credentialSource === 'default-chain') {
+    findings.push(defaultChainWarning(source));
+  }
   options.progress(`Checking ${source}`);
   // Errors are listed once, in the result; warnings and notes only here.
   const errorCount = findings.filter((f) => f.level === 'error').length;
@@ -71,10 +76,9 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
     options.progress(`  ${finding.level.padEnd(7)} ${finding.message}`);
   }
   if (errorCount === 0) {
-    options.progress('  ok      variables: AWS_REGION and the five bucket variables are set, booleans are exact');
+    options.progress(`  ok      variables: ${REQUIRED_S3_VARS.join(', ')} are set, booleans are exact`);
   }
 
-  const targets = bucketTargets(values);
   let skipped: string | undefined;
   const results = new Map<string, BucketProbeResult>();
   if (!options.probe) {
@@ -91,6 +95,7 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
         targets.map((target) =>
           probeBucket(client, target, {
             ...settings,
+            instanceName: envValue(values, INSTANCE_NAME),
             timeoutMs: options.timeoutMs,
             onStep: (t, outcome) => options.progress(formatStep(t, outcome)),
           }),
@@ -112,6 +117,24 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   // Probes are skipped only for --file-only or when the variables already have errors.
   const ok = !findings.some((f) => f.level === 'error') && [...results.values()].every((r) => r.status !== 'failed');
   return { ok, source, settings, findings, variables, skipped };
+}
+
+/**
+ * Role mode (no keys in the configuration): verify signs with whatever credentials this machine
+ * has, often an administrator's, not the backend's role.
+ */
+function defaultChainWarning(source: string): EnvFinding {
+  return {
+    level: 'warning',
+    variable: CREDENTIAL_VARS.join('/'),
+    message:
+      `No access keys in ${source}: verify signs its requests with this machine's default AWS credential chain ` +
+      '(your profile or SSO session, often an administrator\'s, or the role of the machine it runs on), which is the ' +
+      'backend\'s role only where the backend itself runs. A pass proves the buckets and their settings, but not the ' +
+      'role\'s permissions. To test the role, run verify where the backend runs, with its role ' +
+      '(e.g. through ECS Exec in a task that has the backend\'s task role), or with the role\'s own credentials ' +
+      '(assume the role and export its temporary keys).',
+  };
 }
 
 function describeSettings(settings: BackendS3Settings): string {
@@ -164,13 +187,16 @@ export function formatSummary(report: VerifyReport): string {
   for (const finding of report.findings.filter((f) => f.level === 'error')) {
     lines.push(`- ${finding.message}`);
   }
+  for (const finding of report.findings.filter((f) => f.level === 'warning')) {
+    lines.push(`warning: ${finding.message}`);
+  }
   if (report.skipped) {
     lines.push(`Buckets not probed: ${report.skipped}.`);
   }
   const failedBuckets = new Set(report.variables.filter((v) => v.result?.status === 'failed').map((v) => v.bucket));
   const errors = report.findings.filter((f) => f.level === 'error').length;
   if (report.ok) {
-    const warned = report.variables.some((v) => v.result?.status === 'warning');
+    const warned = report.variables.some((v) => v.result?.status === 'warning') || report.findings.some((f) => f.level === 'warning');
     lines.push(
       warned
         ? 'Result: OK with warnings: the backend can use this storage; read the warnings above.'

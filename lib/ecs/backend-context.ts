@@ -1,16 +1,14 @@
 /**
  * The app's context keys for the backend task definition (`ecs=true` and its settings).
  */
-import { aws_ecs as ecs } from 'aws-cdk-lib';
+import { RemovalPolicy, aws_ecs as ecs } from 'aws-cdk-lib';
 import type { ContextKeyDoc } from '../app/app-config';
 import { ContextReader } from '../app/context';
-import { ConvexBackendOptions } from './convex-backend';
+import type { ConvexBackendOptions } from './convex-backend';
 import { ConvexDatabaseEngine, originProblems } from './convex-backend-task-definition';
-import { FARGATE_CPU_VALUES, fargateMemoryOptions } from './fargate-sizes';
+import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, FARGATE_CPU_VALUES, fargateMemoryOptions } from './fargate-sizes';
 import { DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from './images';
-
-const DEFAULT_CPU = 1024;
-const DEFAULT_MEMORY = 2048;
+import { KMS_KEY_ARN_PATTERN, KMS_KEY_ARN_RULE, SECRET_ARN_PATTERN, SECRET_ARN_RULE } from './secret-arn';
 
 /** The backend's context keys, with defaults; the README documents each one. */
 export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
@@ -18,19 +16,21 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'cloudOrigin', default: '(http://127.0.0.1:3210, with a warning)', description: '`CONVEX_CLOUD_ORIGIN`: public URL of the backend API (port 3210), e.g. `https://api.convex.example.com`, no path. With `ecs=true`.' },
   { key: 'siteOrigin', default: '(http://127.0.0.1:3211, with a warning)', description: '`CONVEX_SITE_ORIGIN`: public URL of the HTTP actions (port 3211), no path. With `ecs=true`.' },
   { key: 'imageTag', default: DEFAULT_CONVEX_IMAGE_TAG, description: 'Tag (a full commit SHA) or digest (`sha256:...`) of `ghcr.io/get-convex/convex-backend` (and of the dashboard). `latest` gives a warning. With `ecs=true`.' },
-  { key: 'databaseUrlSecretArn', default: '(none: SQLite on an EFS volume)', description: 'ARN of a Secrets Manager secret whose value is the `POSTGRES_URL`/`MYSQL_URL` (no database name). With `ecs=true`.' },
+  { key: 'databaseUrlSecretArn', default: '(none: SQLite on an EFS volume)', description: 'Complete ARN (ending in `-` and 6 random characters; `aws secretsmanager describe-secret --secret-id <name> --query ARN`) of a Secrets Manager secret whose value is the `POSTGRES_URL`/`MYSQL_URL` (no database name). With `ecs=true`.' },
+  { key: 'databaseUrlSecretKeyArn', default: '(none: the secret uses aws/secretsmanager)', description: 'ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret, if any: the execution role gets `kms:Decrypt` on it (required for such a secret).' },
   { key: 'databaseEngine', default: 'postgres', description: '`postgres` or `mysql`: the database behind `databaseUrlSecretArn`.' },
   { key: 'ephemeralData', default: 'false', description: '`true` runs SQLite on the task\'s ephemeral storage: every restart loses all data (throw-away deployments only; gives a warning). With `ecs=true`.' },
   { key: 'dashboard', default: 'false', description: '`true` adds the dashboard container (port 6791) on the backend\'s version. With `ecs=true`.' },
-  { key: 'cpu', default: String(DEFAULT_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
-  { key: 'memory', default: String(DEFAULT_MEMORY), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
+  { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
+  { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
 ];
 
-const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-
-/** Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. */
-export function readBackendOptions(context: ContextReader): ConvexBackendOptions | undefined {
+/**
+ * Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. The
+ * backend's resources follow the storage's `removalPolicy` (context `removalPolicy`).
+ */
+export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}): ConvexBackendOptions | undefined {
   const enabled = context.boolean('ecs') ?? false;
   const cloudOrigin = readOrigin(context, 'cloudOrigin');
   const siteOrigin = readOrigin(context, 'siteOrigin');
@@ -38,10 +38,8 @@ export function readBackendOptions(context: ContextReader): ConvexBackendOptions
   for (const problem of imageTag === undefined ? [] : imageVersionProblems('imageTag', imageTag)) {
     context.addProblem(`imageTag: ${problem}`);
   }
-  const databaseUrlSecretArn = context.string('databaseUrlSecretArn', {
-    pattern: SECRET_ARN_PATTERN,
-    rule: 'expected the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
-  });
+  const databaseUrlSecretArn = context.string('databaseUrlSecretArn', { pattern: SECRET_ARN_PATTERN, rule: SECRET_ARN_RULE });
+  const databaseUrlSecretKeyArn = context.string('databaseUrlSecretKeyArn', { pattern: KMS_KEY_ARN_PATTERN, rule: KMS_KEY_ARN_RULE });
   const engine = context.oneOf('databaseEngine', ['postgres', 'mysql'] as const);
   const ephemeralData = context.boolean('ephemeralData');
   const dashboard = context.boolean('dashboard');
@@ -51,13 +49,17 @@ export function readBackendOptions(context: ContextReader): ConvexBackendOptions
 
   if (cpu !== undefined && !FARGATE_CPU_VALUES.includes(cpu)) {
     context.addProblem(`cpu: '${cpu}' is not valid; accepted values are ${FARGATE_CPU_VALUES.map((c) => `'${c}'`).join(', ')}.`);
-  } else if (memory !== undefined && !fargateMemoryOptions(cpu ?? DEFAULT_CPU).includes(memory)) {
-    context.addProblem(`memory: '${memory}' is not valid with cpu ${cpu ?? DEFAULT_CPU}; Fargate accepts ${fargateMemoryOptions(cpu ?? DEFAULT_CPU).join(', ')} MiB.`);
+  } else if (memory !== undefined && !fargateMemoryOptions(cpu ?? DEFAULT_BACKEND_CPU).includes(memory)) {
+    context.addProblem(`memory: '${memory}' is not valid with cpu ${cpu ?? DEFAULT_BACKEND_CPU}; Fargate accepts ${fargateMemoryOptions(cpu ?? DEFAULT_BACKEND_CPU).join(', ')} MiB.`);
   }
-  if (engine !== undefined && databaseUrlSecretArn === undefined) {
+  const secretArnGiven = context.raw('databaseUrlSecretArn') !== undefined;
+  if (engine !== undefined && !secretArnGiven) {
     context.addProblem('databaseEngine: only applies with databaseUrlSecretArn; set both or neither.');
   }
-  if (ephemeralData && databaseUrlSecretArn !== undefined) {
+  if (context.raw('databaseUrlSecretKeyArn') !== undefined && !secretArnGiven) {
+    context.addProblem('databaseUrlSecretKeyArn: only applies with databaseUrlSecretArn; set both or neither.');
+  }
+  if (ephemeralData && secretArnGiven) {
     context.addProblem('ephemeralData: the data lives in the database given by databaseUrlSecretArn; drop ephemeralData.');
   }
   if (!enabled) {
@@ -72,12 +74,16 @@ export function readBackendOptions(context: ContextReader): ConvexBackendOptions
     siteOrigin,
     imageTag,
     databaseUrlSecretArn,
+    databaseUrlSecretKeyArn,
     databaseEngine: engine === 'mysql' ? ConvexDatabaseEngine.MYSQL : engine === 'postgres' ? ConvexDatabaseEngine.POSTGRES : undefined,
     ephemeralData,
     dashboard,
     cpu,
     memoryLimitMiB: memory,
     cpuArchitecture: architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : undefined,
+    // Kept or deleted with the storage: a throw-away stack (removalPolicy=destroy) deletes the
+    // data volume, the instance secret and the log groups too.
+    removalPolicy: storage.removalPolicy,
   };
 }
 

@@ -1,20 +1,21 @@
 import {
-  Annotations, Duration, RemovalPolicy, Token, Validations,
+  Annotations, Duration, RemovalPolicy, Stack, Token, Validations,
   aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
-  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, CONVEX_CLOUD_ORIGIN, CONVEX_SITE_ORIGIN, INSTANCE_NAME,
-  INSTANCE_SECRET, MYSQL_URL, NEXT_PUBLIC_DEPLOYMENT_URL, POSTGRES_URL, PRESENCE_FLAG_VARS, REQUIRED_S3_VARS,
+  CONVEX_CLOUD_ORIGIN, CONVEX_SITE_ORIGIN, CREDENTIAL_VARS, INSTANCE_NAME, INSTANCE_SECRET, MYSQL_URL, NEXT_PUBLIC_DEPLOYMENT_URL,
+  POSTGRES_URL, PRESENCE_FLAG_VARS, REQUIRED_S3_VARS,
 } from '../backend-env';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
-import { fargateSizeProblems } from './fargate-sizes';
+import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, fargateSizeProblems } from './fargate-sizes';
 import {
   BACKEND_IMAGE_REPOSITORY, DASHBOARD_IMAGE_REPOSITORY, DEFAULT_CONVEX_IMAGE_TAG, LATEST_TAG, imageReference,
   imageVersionProblems, isImageDigest,
 } from './images';
 import { InstanceSecret } from './instance-secret';
+import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
 import { ConvexLogGroup } from './log-group';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 
@@ -45,12 +46,22 @@ const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no se
 export interface ConvexBackendStorage {
   /**
    * The backend's storage environment by exact variable name: `AWS_REGION`, the five
-   * `S3_STORAGE_*_BUCKET` and, in KMS mode, `AWS_S3_DISABLE_SSE=true`.
+   * `S3_STORAGE_*_BUCKET`, in KMS mode `AWS_S3_DISABLE_SSE=true`, and `INSTANCE_NAME` when the
+   * storage is narrowed to one. Access keys in it are dropped: the task role is used.
    */
   readonly backendEnvironment: Readonly<Record<string, string>>;
-  /** The buckets' KMS key in KMS mode; it then also encrypts the secret, the volume and the logs. */
+  /**
+   * The buckets' KMS key in KMS mode; it then also encrypts the secret, the volume and the logs.
+   *
+   * @default - no customer-managed key (SSE-S3): AWS managed keys encrypt the secret and volume
+   */
   readonly encryptionKey?: kms.IKey;
-  /** The instance name the storage's access policy is narrowed to, if any. */
+  /**
+   * The instance name the storage's access policy is narrowed to. When set, the task's
+   * `INSTANCE_NAME` must be the same (and so must `INSTANCE_NAME` in `backendEnvironment`).
+   *
+   * @default - the policy is not narrowed to an instance name
+   */
   readonly instanceName?: string;
   /** Attaches the backend's access policy to `grantee` (here: the task role). */
   grantBackendAccess(grantee: iam.IGrantable): unknown;
@@ -72,8 +83,22 @@ export interface ConvexDatabase {
    * Secret holding the connection URL *without* a database name, e.g.
    * `postgres://user:password@host:5432`. The backend opens the database named after
    * `INSTANCE_NAME` with `-` turned into `_`; it must exist.
+   *
+   * The execution role is granted `secretsmanager:GetSecretValue` on it. Import a secret by its
+   * complete ARN (`Secret.fromSecretCompleteArn`): a partial ARN is granted with a wildcard and
+   * injected as given. If the secret is encrypted with a customer-managed KMS key, give that key
+   * as `urlSecretEncryptionKey` too, or the task fails to start.
    */
   readonly urlSecret: secretsmanager.ISecret;
+  /**
+   * The customer-managed KMS key that encrypts `urlSecret`: the execution role is granted
+   * `kms:Decrypt` on it through Secrets Manager (`kms:ViaService`). Its key policy must let IAM
+   * policies of the account use it, as the default key policy does. (A grant on the secret alone
+   * reaches only the policy of a key defined in this app, never an imported one.)
+   *
+   * @default - none: the secret is encrypted with the AWS managed key `aws/secretsmanager`
+   */
+  readonly urlSecretEncryptionKey?: kms.IKey;
   /**
    * JSON field of the secret that holds the URL.
    *
@@ -100,7 +125,8 @@ export interface ConvexBackendTaskDefinitionProps {
   /**
    * `INSTANCE_NAME`: lowercase letters, digits and hyphens. It seeds the S3 key prefix of every
    * object and names the SQL database, so it must **never change** once the backend has started.
-   * Must equal the storage's `instanceName` when that is set.
+   * Must equal the storage's `instanceName` (and `INSTANCE_NAME` in its `backendEnvironment`) when
+   * that is set.
    *
    * @default - the storage's instanceName, else `convex-self-hosted` (the image's default)
    */
@@ -265,7 +291,8 @@ export interface ConvexBackendTaskDefinitionProps {
 
   /**
    * What happens to the generated instance secret, the data volume and the log group when they
-   * leave the stack.
+   * leave the stack. When they are kept and encrypted with a KMS key of this app that the stack
+   * would delete (DeletionPolicy `Delete`), synth fails: they would be unreadable.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -308,26 +335,33 @@ export class ConvexBackendTaskDefinition extends Construct {
     super(scope, id);
     const imageTag = props.imageTag ?? DEFAULT_CONVEX_IMAGE_TAG;
     const dashboardImageTag = props.dashboardImageTag ?? (isImageDigest(imageTag) ? undefined : imageTag);
-    this.instanceName = props.instanceName ?? props.storage.instanceName ?? DEFAULT_INSTANCE_NAME;
+    const storageEnvironment = withoutCredentials(props.storage.backendEnvironment);
+    this.instanceName = props.instanceName ?? props.storage.instanceName ?? storageEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME;
     const cloudOrigin = props.cloudOrigin ?? LOCAL_CLOUD_ORIGIN;
     const siteOrigin = props.siteOrigin ?? LOCAL_SITE_ORIGIN;
-    const cpu = props.cpu ?? 1024;
-    const memoryLimitMiB = props.memoryLimitMiB ?? 2048;
+    const cpu = props.cpu ?? DEFAULT_BACKEND_CPU;
+    const memoryLimitMiB = props.memoryLimitMiB ?? DEFAULT_BACKEND_MEMORY_MIB;
     const stopTimeout = props.stopTimeout ?? Duration.seconds(MAX_FARGATE_STOP_TIMEOUT_SECONDS);
     const startPeriod = props.healthCheckStartPeriod ?? Duration.seconds(60);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const storageEnvironment = withoutAccessKeys(props.storage.backendEnvironment);
 
-    this.validate(props, { imageTag, dashboardImageTag, cloudOrigin, siteOrigin, cpu, memoryLimitMiB, stopTimeout, startPeriod, storageEnvironment });
+    this.validate(props, { imageTag, dashboardImageTag, cloudOrigin, siteOrigin, cpu, memoryLimitMiB, stopTimeout, startPeriod, storageEnvironment, removalPolicy });
     this.warn(props, { imageTag, dashboardImageTag });
 
     this.image = imageReference(BACKEND_IMAGE_REPOSITORY, imageTag);
+    // Confused-deputy protection: ECS passes the task's account (and, for the task role, an ARN in
+    // that account and region) to STS, so only tasks of this account and region assume the roles.
+    // ECS does not support naming one cluster in aws:SourceArn, hence the wildcard.
+    const stack = Stack.of(this);
+    const sourceAccount = { StringEquals: { 'aws:SourceAccount': stack.account } };
     this.taskRole = new ManagedPolicyRole(this, 'TaskRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+        conditions: { ...sourceAccount, ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:*` } },
+      }),
       description: 'Runs the self-hosted Convex backend: access to its S3 storage (and data volume)',
     });
     this.executionRole = new ManagedPolicyRole(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', { conditions: sourceAccount }),
       description: 'Starts the Convex backend task: reads its secrets and writes its logs',
     });
     props.storage.grantBackendAccess(this.taskRole);
@@ -357,6 +391,14 @@ export class ConvexBackendTaskDefinition extends Construct {
     if (props.database) {
       const variable = props.database.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
       secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
+      const key = props.database.urlSecretEncryptionKey;
+      if (key) {
+        this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.amazonaws.com` } },
+        }));
+      }
     }
 
     const environment: Record<string, string> = {
@@ -431,13 +473,9 @@ export class ConvexBackendTaskDefinition extends Construct {
   }
 
   private newLogGroup(props: ConvexBackendTaskDefinitionProps, removalPolicy: RemovalPolicy): logs.ILogGroup {
-    const storageKey = props.storage.encryptionKey;
-    // Only a key whose policy this app writes is used by default: an imported key's policy
-    // cannot be changed here, and the log group would fail to create.
-    const encryptionKey = props.logEncryptionKey ?? (storageKey instanceof kms.Key ? storageKey : undefined);
     return new ConvexLogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey,
+      encryptionKey: logGroupKey(props),
       removalPolicy,
       purpose: 'The Convex backend\'s container logs hold no secrets: INSTANCE_SECRET and the database URL are injected from Secrets Manager, never logged.',
     }).logGroup;
@@ -445,7 +483,7 @@ export class ConvexBackendTaskDefinition extends Construct {
 
   private validate(props: ConvexBackendTaskDefinitionProps, resolved: {
     imageTag: string; dashboardImageTag?: string; cloudOrigin: string; siteOrigin: string; cpu: number; memoryLimitMiB: number;
-    stopTimeout: Duration; startPeriod: Duration; storageEnvironment: Readonly<Record<string, string>>;
+    stopTimeout: Duration; startPeriod: Duration; storageEnvironment: Readonly<Record<string, string>>; removalPolicy: RemovalPolicy;
   }): void {
     const problems: string[] = [];
     const known = (value: unknown) => !Token.isUnresolved(value);
@@ -464,10 +502,7 @@ export class ConvexBackendTaskDefinition extends Construct {
     if (known(this.instanceName)) {
       problems.push(...instanceNameProblems(this.instanceName).map((p) => `instanceName '${this.instanceName}' ${p}.`));
     }
-    const storageName = props.storage.instanceName;
-    if (props.instanceName !== undefined && storageName !== undefined && known(props.instanceName) && known(storageName) && props.instanceName !== storageName) {
-      problems.push(`instanceName '${props.instanceName}' differs from the storage's instanceName '${storageName}': the storage's access policy only covers keys under '${storageName}-', so the backend could not read or write its objects. Use the same name (and never change it).`);
-    }
+    problems.push(...instanceNameConflicts(props, resolved.storageEnvironment));
 
     for (const [prop, value] of [['cloudOrigin', props.cloudOrigin], ['siteOrigin', props.siteOrigin]] as const) {
       if (value !== undefined && known(value)) problems.push(...originProblems(prop, value));
@@ -510,6 +545,7 @@ export class ConvexBackendTaskDefinition extends Construct {
     if (props.logGroup && (props.logRetention !== undefined || props.logEncryptionKey !== undefined)) {
       problems.push('logRetention and logEncryptionKey apply to the log group this construct creates: set them on your logGroup instead, or drop logGroup.');
     }
+    problems.push(...deletedKeyProblems(props, resolved.removalPolicy));
 
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexBackendTaskDefinition properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -533,10 +569,60 @@ export class ConvexBackendTaskDefinition extends Construct {
   }
 }
 
-/** The storage environment without access keys: with a task role, keys would take precedence. */
-function withoutAccessKeys(environment: Readonly<Record<string, string>>): Record<string, string> {
-  const keys = new Set([AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN]);
-  return Object.fromEntries(Object.entries(environment).filter(([name]) => !keys.has(name)));
+/** The storage environment without credentials: with a task role, keys would take precedence. */
+function withoutCredentials(environment: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter(([name]) => !CREDENTIAL_VARS.includes(name)));
+}
+
+/**
+ * The log group's key: `logEncryptionKey`, else the storage's key when this app writes its policy
+ * (an imported key's policy cannot be changed here, and the log group would fail to create).
+ */
+function logGroupKey(props: ConvexBackendTaskDefinitionProps): kms.IKey | undefined {
+  const storageKey = props.storage.encryptionKey;
+  return props.logEncryptionKey ?? (storageKey instanceof kms.Key ? storageKey : undefined);
+}
+
+/**
+ * `INSTANCE_NAME` has one value: the prop, the storage's `instanceName` and `INSTANCE_NAME` in
+ * the storage's environment must agree wherever they are set. Tokens are not compared.
+ */
+function instanceNameConflicts(props: ConvexBackendTaskDefinitionProps, storageEnvironment: Readonly<Record<string, string>>): string[] {
+  const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+  const storageName = props.storage.instanceName;
+  const environmentName = storageEnvironment[INSTANCE_NAME];
+  const problems: string[] = [];
+  if (known(props.instanceName) && known(storageName) && props.instanceName !== storageName) {
+    problems.push(`instanceName '${props.instanceName}' differs from the storage's instanceName '${storageName}': the storage's access policy only covers keys under '${storageName}-', so the backend could not read or write its objects. Use the same name (and never change it).`);
+  }
+  const expected = known(storageName) ? { name: storageName, source: 'the storage\'s instanceName' } : known(props.instanceName) ? { name: props.instanceName, source: 'instanceName' } : undefined;
+  if (known(environmentName) && expected && environmentName !== expected.name) {
+    problems.push(`the storage's backendEnvironment sets ${INSTANCE_NAME} '${environmentName}', which differs from ${expected.source} '${expected.name}': the backend has one INSTANCE_NAME, and it seeds the S3 key prefix. Make them the same (and never change it).`);
+  }
+  return problems;
+}
+
+/** Kept resources created here whose KMS key the stack would delete (see `removalPolicy`). */
+function deletedKeyProblems(props: ConvexBackendTaskDefinitionProps, removalPolicy: RemovalPolicy): string[] {
+  if (!isKept(removalPolicy)) return [];
+  const storageKey = props.storage.encryptionKey;
+  const encrypted: Array<[string, kms.IKey | undefined]> = [];
+  if (!props.database && props.vpc) encrypted.push(['the data volume (the SQLite database)', storageKey]);
+  if (!props.instanceSecret) encrypted.push(['the instance secret', storageKey]);
+  if (!props.logGroup) encrypted.push(['the log group', logGroupKey(props)]);
+  const byKey = new Map<kms.IKey, string[]>();
+  for (const [what, key] of encrypted) {
+    if (key) byKey.set(key, [...(byKey.get(key) ?? []), what]);
+  }
+  const setting = describeRemovalPolicy(props.removalPolicy);
+  return [...byKey].flatMap(([key, what]) => {
+    const problem = retainedWithDeletedKeyProblem(joinWords(what), setting, key);
+    return problem ? [problem] : [];
+  });
+}
+
+function joinWords(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 /** Problems with a public origin: an http(s) URL with a host and no path, query or fragment. */

@@ -1,18 +1,32 @@
-import { CfnOutput, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Token, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
-  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabaseEngine,
+  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
+import { KMS_KEY_ARN_PATTERN, KMS_KEY_ARN_RULE, SECRET_ARN_PATTERN, SECRET_ARN_RULE } from './secret-arn';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
 export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionProps, 'storage' | 'database'> {
   /**
-   * ARN of a Secrets Manager secret whose value is the database URL (without a database name).
+   * The **complete** ARN of a Secrets Manager secret whose value is the database URL (without a
+   * database name): it ends in the secret's name, `-` and the 6 random characters Secrets Manager
+   * appends. The execution role is granted exactly this ARN, so a partial ARN is rejected; copy it
+   * from the console or `aws secretsmanager describe-secret --secret-id <name> --query ARN`.
    *
    * @default - SQLite under /convex/data on a persistent EFS volume
    */
   readonly databaseUrlSecretArn?: string;
+
+  /**
+   * ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret: the
+   * execution role is granted `kms:Decrypt` on it through Secrets Manager. Required for such a
+   * secret, or the task fails to start (its key policy must let IAM policies of this account use
+   * it, as the default key policy does).
+   *
+   * @default - the secret is encrypted with the AWS managed key `aws/secretsmanager`
+   */
+  readonly databaseUrlSecretKeyArn?: string;
 
   /**
    * The database behind `databaseUrlSecretArn`.
@@ -41,13 +55,8 @@ export class ConvexBackend extends Construct {
 
   constructor(scope: Construct, id: string, props: ConvexBackendProps) {
     super(scope, id);
-    const { storage, databaseUrlSecretArn, databaseEngine, ...options } = props;
-    const database = databaseUrlSecretArn === undefined ? undefined : {
-      engine: databaseEngine ?? ConvexDatabaseEngine.POSTGRES,
-      urlSecret: /-[A-Za-z0-9]{6}$/.test(databaseUrlSecretArn)
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseUrlSecret', databaseUrlSecretArn)
-        : secretsmanager.Secret.fromSecretPartialArn(this, 'DatabaseUrlSecret', databaseUrlSecretArn),
-    };
+    const { storage, databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, ...options } = props;
+    const database = this.database(databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine);
     if (!database && !options.vpc && !options.ephemeralData) {
       this.network = new ConvexBackendVpc(this, 'Network', {
         // Same rule as the task's log group: only a key whose policy this app writes.
@@ -72,12 +81,43 @@ export class ConvexBackend extends Construct {
     output('BackendLogGroupName', this.backend.logGroup.logGroupName, 'Log group of the backend containers');
     const volume = this.backend.dataVolume;
     if (volume) {
-      output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, 'EFS file system holding /convex/data (SQLite); retained on stack deletion');
+      const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
+      output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
       output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
     }
     if (this.network) {
       output('BackendVpcId', this.network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
       output('BackendPrivateSubnetIds', this.network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
     }
+  }
+
+  /** The database secret, imported by its complete ARN together with its key. */
+  private database(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined): ConvexDatabase | undefined {
+    const problems: string[] = [];
+    if (secretArn !== undefined && !Token.isUnresolved(secretArn) && !SECRET_ARN_PATTERN.test(secretArn)) {
+      problems.push(`databaseUrlSecretArn '${secretArn}' is not valid; ${SECRET_ARN_RULE}.`);
+    }
+    if (keyArn !== undefined && !Token.isUnresolved(keyArn) && !KMS_KEY_ARN_PATTERN.test(keyArn)) {
+      problems.push(`databaseUrlSecretKeyArn '${keyArn}' is not valid; ${KMS_KEY_ARN_RULE}.`);
+    }
+    if (secretArn === undefined && (keyArn !== undefined || engine !== undefined)) {
+      problems.push('databaseUrlSecretKeyArn and databaseEngine describe the database secret: set databaseUrlSecretArn too, or drop them.');
+    }
+    if (problems.length > 0) {
+      throw new Error(`Invalid ConvexBackend properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    if (secretArn === undefined) return undefined;
+
+    // A name that itself ends in '-' and six characters reads like a complete ARN: warn when the
+    // "random" part is a lowercase word (as in '...:secret:convex-db-secret').
+    const suffix = /-([A-Za-z0-9]{6})$/.exec(secretArn)?.[1];
+    if (suffix !== undefined && /^[a-z]+$/.test(suffix)) {
+      Annotations.of(this).addWarningV2('cdk-convex-storage:secret-arn-suffix', `databaseUrlSecretArn ends in '-${suffix}', which looks like part of the secret's name rather than the 6 random characters Secrets Manager appends. If it is a partial ARN, the task cannot read the secret: check it with aws secretsmanager describe-secret --secret-id '${secretArn}' --query ARN --output text.`);
+    }
+    return {
+      engine: engine ?? ConvexDatabaseEngine.POSTGRES,
+      urlSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseUrlSecret', secretArn),
+      urlSecretEncryptionKey: keyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DatabaseUrlSecretKey', keyArn),
+    };
   }
 }

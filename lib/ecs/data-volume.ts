@@ -1,6 +1,7 @@
 import { RemovalPolicy, aws_ec2 as ec2, aws_efs as efs, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
+import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
 
 /** Where the backend keeps its SQLite database, local files and credentials. */
 export const CONVEX_DATA_DIRECTORY = '/convex/data';
@@ -25,7 +26,9 @@ export interface ConvexDataVolumeProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * Key that encrypts the file system at rest.
+   * Key that encrypts the file system at rest. A key this stack would delete is rejected unless
+   * the file system is deleted too (`removalPolicy: RemovalPolicy.DESTROY`): a kept database must
+   * stay readable.
    *
    * @default - the AWS managed key `aws/elasticfilesystem`
    */
@@ -63,6 +66,9 @@ export class ConvexDataVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: ConvexDataVolumeProps) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const problem = isKept(removalPolicy) ? retainedWithDeletedKeyProblem('the file system (the backend\'s SQLite database)', describeRemovalPolicy(props.removalPolicy), props.encryptionKey) : undefined;
+    if (problem) throw new Error(`Invalid ConvexDataVolume properties at ${this.node.path}: ${problem}`);
     const fileSystemPolicy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
@@ -86,7 +92,7 @@ export class ConvexDataVolume extends Construct {
       encrypted: true,
       kmsKey: props.encryptionKey,
       enableAutomaticBackups: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
       throughputMode: efs.ThroughputMode.ELASTIC,
       // Anonymous (non-IAM) clients are denied: CDK adds the IAM-only statement to this policy.

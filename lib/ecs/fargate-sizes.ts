@@ -7,7 +7,11 @@ interface MemoryRange {
   readonly min: number;
   readonly max: number;
   readonly step: number;
-  /** Extra values outside the stepped range. */
+  /**
+   * Extra values outside the stepped range.
+   *
+   * @default - none
+   */
   readonly also?: readonly number[];
 }
 
@@ -21,6 +25,12 @@ const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, MemoryRange>> = {
   8192: { min: 16384, max: 61440, step: 4096 },
   16384: { min: 32768, max: 122880, step: 8192 },
 };
+
+/** CPU units of the backend's task when none are given: 1 vCPU. */
+export const DEFAULT_BACKEND_CPU = 1024;
+
+/** Memory (MiB) of the backend's task when none is given: 2 GiB, the smallest size with 1 vCPU. */
+export const DEFAULT_BACKEND_MEMORY_MIB = 2048;
 
 /** The CPU values (units, 1024 = 1 vCPU) Fargate accepts. */
 export const FARGATE_CPU_VALUES: readonly number[] = Object.keys(FARGATE_MEMORY_BY_CPU).map(Number);

@@ -29,16 +29,10 @@ export const LATEST_TAG = 'latest';
 
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
-const COMMIT_TAG_PATTERN = /^[0-9a-f]{40}$/;
 
 /** Whether `version` is an image digest (`sha256:` and 64 lowercase hex characters). */
 export function isImageDigest(version: string): boolean {
   return DIGEST_PATTERN.test(version);
-}
-
-/** Whether `version` is a full commit SHA, the form of every versioned upstream tag. */
-export function isCommitTag(version: string): boolean {
-  return COMMIT_TAG_PATTERN.test(version);
 }
 
 /**

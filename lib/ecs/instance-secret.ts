@@ -1,6 +1,7 @@
 import { RemovalPolicy, Validations, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
+import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
 
 /** The characters of an `INSTANCE_SECRET`: the backend accepts exactly 64 of these. */
 export const HEX_CHARACTERS = '0123456789abcdef';
@@ -33,13 +34,14 @@ export const INSTANCE_SECRET_GENERATOR: secretsmanager.SecretStringGenerator = {
   requireEachIncludedType: false,
 };
 
-/** How to rotate the instance secret by hand; quoted in the rotation acknowledgment and the docs. */
-export const INSTANCE_SECRET_ROTATION_PROCEDURE = 'INSTANCE_SECRET signs every admin key and the backend reads it only at start-up, with no way to accept an old and a new value at once, so a scheduled Lambda rotation would invalidate every admin key and deploy key without warning. Rotation is a deliberate procedure instead: put a new value of exactly 64 lowercase hex characters (openssl rand -hex 32) into this secret, force a new deployment of the ECS service, generate new admin keys with ./generate_admin_key.sh in the new task, and replace the keys in CI and the dashboard.';
+/** How to rotate the instance secret by hand; quoted in the rotation acknowledgments. */
+const INSTANCE_SECRET_ROTATION_PROCEDURE = 'INSTANCE_SECRET signs every admin key and the backend reads it only at start-up, with no way to accept an old and a new value at once, so a scheduled Lambda rotation would invalidate every admin key and deploy key without warning. Rotation is a deliberate procedure instead: put a new value of exactly 64 lowercase hex characters (openssl rand -hex 32) into this secret, force a new deployment of the ECS service, generate new admin keys with ./generate_admin_key.sh in the new task, and replace the keys in CI and the dashboard.';
 
 /** Properties of {@link InstanceSecret}. */
 export interface InstanceSecretProps {
   /**
-   * Key that encrypts the secret.
+   * Key that encrypts the secret. A key this stack would delete is rejected unless the secret is
+   * deleted too (`removalPolicy: RemovalPolicy.DESTROY`): a kept secret must stay readable.
    *
    * @default - the AWS managed key `aws/secretsmanager`
    */
@@ -64,11 +66,14 @@ export class InstanceSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: InstanceSecretProps = {}) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const problem = isKept(removalPolicy) ? retainedWithDeletedKeyProblem('the secret', describeRemovalPolicy(props.removalPolicy), props.encryptionKey) : undefined;
+    if (problem) throw new Error(`Invalid InstanceSecret properties at ${this.node.path}: ${problem}`);
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description: 'INSTANCE_SECRET of a self-hosted Convex backend (64 lowercase hex characters; admin keys are derived from it)',
       encryptionKey: props.encryptionKey,
       generateSecretString: INSTANCE_SECRET_GENERATOR,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
     });
     Validations.of(this.secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: INSTANCE_SECRET_ROTATION_PROCEDURE });
     acknowledgeComplianceRule(this.secret, 'SecretsManagerRotationEnabled', INSTANCE_SECRET_ROTATION_PROCEDURE);

@@ -112,7 +112,14 @@ export class ConvexStorageStack extends Stack {
       });
     } else if (!props.backend) {
       // With the ECS task definition its task role holds the policy; a second role would be unused.
-      this.backendRole = new BackendRole(this, 'BackendRole', { storage: this.storage, trustedPrincipal: props.trustedPrincipal }).role;
+      const backendRole = new BackendRole(this, 'BackendRole', { storage: this.storage, trustedPrincipal: props.trustedPrincipal });
+      this.backendRole = backendRole.role;
+      if (backendRole.instanceProfile) {
+        new CfnOutput(this, 'BackendInstanceProfileName', {
+          value: backendRole.instanceProfile.instanceProfileName,
+          description: 'Instance profile of the backend role: attach it to the EC2 instance that runs the backend',
+        });
+      }
       new CfnOutput(this, 'BackendRoleArn', {
         value: this.backendRole.roleArn,
         description: 'ARN of the role that holds the backend\'s storage access policy (use it as the ECS task role); no access keys exist',

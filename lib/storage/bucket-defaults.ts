@@ -27,14 +27,22 @@ export function dataBucketEncryption(key: kms.IKey | undefined): Pick<s3.BucketP
     // S3 Bucket Keys cut the KMS requests (and their cost) of every object write and read.
     return { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true };
   }
+  // Bucket Keys change nothing under SSE-S3; set anyway so that a bucket whose default is later
+  // switched to SSE-KMS (in the console, say) keeps KMS costs down from the first object.
   return { encryption: s3.BucketEncryption.S3_MANAGED, bucketKeyEnabled: true };
 }
 
 /** Lifecycle settings of one data bucket, in days. */
 export interface DataLifecycle {
+  /** Days after which an unfinished multipart upload is aborted. */
   readonly abortIncompleteMultipartUploadDays: number;
+  /** Days a noncurrent version is kept. */
   readonly noncurrentVersionRetentionDays: number;
-  /** Expiry of current objects; undefined keeps them forever. */
+  /**
+   * Days after which current objects expire.
+   *
+   * @default - current objects never expire
+   */
   readonly currentObjectRetentionDays?: number;
 }
 

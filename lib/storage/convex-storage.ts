@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Annotations, FeatureFlags, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
 import { dataBucketEncryption, dataLifecycleRules, secureBucketDefaults } from './bucket-defaults';
@@ -136,8 +136,10 @@ export interface ConvexStorageProps {
   readonly replication?: StorageReplication;
 
   /**
-   * What happens to the buckets (and the KMS key this construct creates) when they leave the
-   * stack or would be replaced. Keep the default for any deployment whose data matters.
+   * What happens to the buckets when they leave the stack or would be replaced. Keep the default
+   * for any deployment whose data matters. The KMS key this construct creates is retained unless
+   * the buckets are also emptied (`autoDeleteObjects`): a bucket that fails to delete because it
+   * holds objects must stay readable.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -210,8 +212,9 @@ export class ConvexStorage extends Construct {
       this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'EncryptionKey', {
         description: 'Encrypts the S3 storage of a self-hosted Convex backend',
         enableKeyRotation: true,
-        // Deleting the key would make every object in the buckets unreadable.
-        removalPolicy,
+        // Deleting the key makes everything encrypted with it unreadable: retained buckets, and
+        // retained volumes, secrets or logs of other constructs. It goes only with emptied buckets.
+        removalPolicy: removalPolicy === RemovalPolicy.DESTROY && props.autoDeleteObjects ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       });
     }
 
@@ -338,6 +341,11 @@ export class ConvexStorage extends Construct {
     }
     if (props.autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
       problems.push('autoDeleteObjects needs removalPolicy RemovalPolicy.DESTROY: retained buckets are never emptied. Set both or neither.');
+    }
+    if (!props.accessLogsBucket && !FeatureFlags.of(this).isEnabled(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)) {
+      // Without it, aws-s3 grants log delivery through an ACL, which the log bucket (no ACLs,
+      // bucket-owner enforced) refuses.
+      problems.push(`the feature flag ${cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY} must be true for the access-log bucket to accept S3 log delivery through its bucket policy: set it in the "context" of your cdk.json (new CDK apps have it), or pass your own accessLogsBucket.`);
     }
     if (props.accessLogsBucket && props.accessLogRetentionDays !== undefined) {
       problems.push('accessLogRetentionDays applies only to the log bucket this construct creates: set the retention on your accessLogsBucket instead, or drop accessLogsBucket.');

@@ -95,6 +95,14 @@ describe('role mode (default)', () => {
     expect(values.get('AWS_S3_DISABLE_SSE')).toBe('true');
     expect([...values.keys()]).not.toContain('AWS_ACCESS_KEY_ID');
   });
+
+  test('an EC2 role comes with the instance profile an instance needs; an ECS role has none', () => {
+    const ec2 = variant('roleKms');
+    const [[, profile]] = ofType(ec2, 'AWS::IAM::InstanceProfile');
+    expect(profile.Properties.Roles).toEqual([ec2.stack.resolve(ec2.stack.backendRole!.roleName)]);
+    expect(ec2.json.Outputs.BackendInstanceProfileName.Value).toEqual({ Ref: expect.stringMatching(/InstanceProfile/) });
+    expect(ofType(variant('role'), 'AWS::IAM::InstanceProfile')).toEqual([]);
+  });
 });
 
 describe('user mode', () => {

@@ -2,7 +2,7 @@
  * The deployable app, synthesized as `cdk synth` does it: cdk-nag's four packs and the built-in
  * CloudFormation validation included. Each variant is synthesized once and shared by its tests.
  */
-import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations, aws_s3 as s3 } from 'aws-cdk-lib';
 import { readAppConfig } from '../../lib/app/app-config';
 import { buildConvexStorageApp } from '../../lib/app/build-app';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
@@ -92,6 +92,24 @@ test('the built-in CloudFormation validation is live: an invalid resource fails 
   const stack = new Stack(app, 'Broken');
   new CfnResource(stack, 'Bad', { type: 'AWS::S3::Bucket', properties: { Versioning: { Status: 'Enabled' } } });
   expect(() => app.synth()).toThrow(/'Versioning' was unexpected/);
+});
+
+test('the four cdk-nag packs are live: an unhardened bucket fails synthesis in each', () => {
+  // A negative control: without it, the clean reports above could mean the packs never ran.
+  const app = new App({ context: appContext() });
+  const { stack } = buildConvexStorageApp(app);
+  new s3.CfnBucket(stack, 'Unhardened');
+  let message = '';
+  try {
+    app.synth();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  for (const finding of ['AwsSolutions-S1', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'HIPAA.Security-S3BucketLoggingEnabled', 'PCI.DSS.321-S3BucketLoggingEnabled']) {
+    expect(message).toContain(finding);
+  }
+  // ...and only for the new bucket: the stack's own resources stay acknowledged.
+  expect(message).not.toMatch(/ConvexStorage-dev\/Storage\//);
 });
 
 describe('context validation', () => {

@@ -2,7 +2,7 @@
  * Test helpers: an in-process s3rver on 127.0.0.1 (optionally behind a filter that imitates a
  * stricter provider), a captured CliIo, and an AWS environment with no real credentials.
  */
-import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,31 @@ export function isolateAwsEnv(): void {
 /** A filter in front of s3rver: return true after answering the request itself. */
 export type RequestFilter = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
+/** Bucket and key of a path-style request (`/bucket/key?query`); key is '' for bucket-level calls. */
+export function requestTarget(req: http.IncomingMessage): { bucket: string; key: string; query: URLSearchParams } {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const [bucket = '', ...rest] = url.pathname.slice(1).split('/');
+  return { bucket, key: decodeURIComponent(rest.join('/')), query: url.searchParams };
+}
+
+/** The first filter that answers wins; the others are not asked. */
+export function firstOf(...filters: RequestFilter[]): RequestFilter {
+  return (req, res) => filters.some((filter) => filter(req, res));
+}
+
+/**
+ * Like a least-privilege policy without s3:DeleteObject: DeleteObject (not AbortMultipartUpload)
+ * in `buckets` answers 403 AccessDenied, as S3 does.
+ */
+export function denyDeleteIn(buckets: readonly string[]): RequestFilter {
+  return (req, res) => {
+    const { bucket, key, query } = requestTarget(req);
+    return req.method === 'DELETE' && key !== '' && !query.has('uploadId') && buckets.includes(bucket)
+      ? s3Error(res, 403, 'AccessDenied', 'Access Denied')
+      : false;
+  };
+}
+
 /** A running s3rver. */
 export interface TestS3 {
   readonly dir: string;
@@ -43,6 +68,11 @@ export interface TestS3 {
   withFilter(filter: RequestFilter): Promise<{ endpoint: string; close: () => Promise<void> }>;
   /** Files under a bucket's directory (objects, and s3rver's stored multipart uploads). */
   filesIn(bucket: string): string[];
+  /**
+   * s3rver answers AbortMultipartUpload with 405; this filter implements it the way S3 does
+   * (the stored parts are removed, 204), for tests of providers that can abort.
+   */
+  readonly abortUploads: RequestFilter;
   close(): Promise<void>;
 }
 
@@ -88,6 +118,20 @@ export async function startS3(buckets: readonly string[]): Promise<TestS3> {
     async withFilter(filter) {
       const { server, port } = await serve(filter);
       return { endpoint: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+    },
+    abortUploads(req, res) {
+      const { bucket, key, query } = requestTarget(req);
+      const uploadId = query.get('uploadId');
+      if (req.method !== 'DELETE' || key === '' || !uploadId || /[/\\.]/.test(uploadId)) {
+        return false;
+      }
+      const upload = join(dir, bucket, '._S3rver_uploads', uploadId);
+      if (!existsSync(upload)) {
+        return s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+      }
+      rmSync(upload, { recursive: true, force: true });
+      res.writeHead(204).end();
+      return true;
     },
     filesIn(bucket) {
       const out: string[] = [];

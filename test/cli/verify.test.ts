@@ -5,9 +5,25 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
 import type { VerifyReport } from '../../lib/cli/verify-command';
-import { S3RVER_KEY, cli, closedPort, isolateAwsEnv, s3Error, stalledServer, startS3, tempDir, type TestS3 } from './helpers';
+import {
+  S3RVER_KEY,
+  cli,
+  closedPort,
+  denyDeleteIn,
+  firstOf,
+  isolateAwsEnv,
+  requestTarget,
+  s3Error,
+  stalledServer,
+  startS3,
+  tempDir,
+  type RequestFilter,
+  type TestS3,
+} from './helpers';
 
 const BUCKETS = STORAGE_KINDS.map((k) => `verify-${k.bucketSuffix}`);
+/** Buckets for the test that leaves incomplete uploads behind (s3rver cannot abort). */
+const LEAST_BUCKETS = STORAGE_KINDS.map((k) => `verify-least-${k.bucketSuffix}`);
 const SINGLE = 'verify-single';
 
 let s3: TestS3;
@@ -15,7 +31,7 @@ let tmp: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
   isolateAwsEnv();
-  s3 = await startS3([...BUCKETS, SINGLE]);
+  s3 = await startS3([...BUCKETS, ...LEAST_BUCKETS, SINGLE]);
   tmp = tempDir();
 });
 afterAll(async () => {
@@ -51,7 +67,9 @@ async function verify(file: string, ...extra: string[]): Promise<{ code: number;
 }
 
 function failedSteps(report: VerifyReport) {
-  return report.variables.flatMap((v) => (v.result?.steps ?? []).filter((s) => s.status === 'failed').map((s) => ({ variable: v.variable, ...s })));
+  return report.variables.flatMap((v) =>
+    (v.result?.steps ?? []).filter((s) => s.status === 'failed').map((s) => ({ variable: v.variable, bucket: v.bucket, ...s })),
+  );
 }
 
 function expectNoProbeLeft(buckets: readonly string[]) {
@@ -99,7 +117,8 @@ test('unknown access key: names AWS_ACCESS_KEY_ID', async () => {
   // s3rver checks the key ID but not SigV4 signatures, so a wrong secret alone passes there.
   const { code, report } = await verify(envFile('badkey.env', { AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG0' }));
   expect(code).toBe(1);
-  expect(failedSteps(report)[0]).toMatchObject({ step: 'createUpload', diagnosis: { code: 'invalid-access-key', setting: 'AWS_ACCESS_KEY_ID' } });
+  // The first request is the delete-permission check (a key that does not exist).
+  expect(failedSteps(report)[0]).toMatchObject({ step: 'deleteCheck', diagnosis: { code: 'invalid-access-key', setting: 'AWS_ACCESS_KEY_ID' } });
 });
 
 test('no credentials anywhere: names the key variables', async () => {
@@ -180,44 +199,193 @@ describe('behind a filter imitating stricter providers', () => {
       await proxy.close();
     }
   });
+});
 
-  test('access denied names the IAM action; a denied delete is expected outside the exports bucket', async () => {
-    // Like the project's least-privilege policy: DeleteObject only on exports; and no ListBucket.
+describe('least privilege: s3:DeleteObject only where the backend deletes', () => {
+  const backendDeletes = STORAGE_KINDS.filter((k) => k.backendDeletes).map((k) => BUCKETS[STORAGE_KINDS.indexOf(k)]);
+  const noDelete = BUCKETS.filter((b) => !backendDeletes.includes(b));
+
+  /** Runs verify behind `filter`, recording every request that could create a complete object. */
+  async function verifyBehind(filter: RequestFilter, name: string, overrides: Record<string, string | undefined> = {}) {
+    const completions: string[] = [];
     const proxy = await s3.withFilter((req, res) => {
-      const url = req.url ?? '';
-      if (req.method === 'DELETE' && !url.includes('uploadId') && !url.startsWith('/verify-exports/')) {
-        return s3Error(res, 403, 'AccessDenied', 'Access Denied');
+      const { bucket, key, query } = requestTarget(req);
+      if ((req.method === 'POST' && query.has('uploadId')) || (req.method === 'PUT' && key !== '' && !query.has('uploadId'))) {
+        completions.push(bucket);
       }
-      if (req.method === 'HEAD' && url.includes('-missing')) {
-        res.writeHead(403).end();
-        return true;
-      }
-      return false;
+      return filter(req, res);
     });
     try {
-      const { code, report } = await verify(envFile('denied.env', { S3_ENDPOINT_URL: proxy.endpoint }));
-      expect(code).toBe(1);
-      const failures = failedSteps(report);
-      expect(failures.map((f) => [f.step, f.diagnosis?.setting])).toEqual(Array(5).fill(['missingKey', 's3:ListBucket']));
+      return { ...(await verify(envFile(name, { S3_ENDPOINT_URL: proxy.endpoint, ...overrides }))), completions };
     } finally {
       await proxy.close();
     }
-    const deniedDelete = await s3.withFilter((req, res) =>
-      req.method === 'DELETE' && !(req.url ?? '').includes('uploadId') && !(req.url ?? '').startsWith('/verify-exports/')
-        ? s3Error(res, 403, 'AccessDenied', 'Access Denied')
-        : false,
+  }
+
+  function expectBucketsEmpty(buckets: readonly string[]) {
+    for (const bucket of buckets) {
+      expect([bucket, s3.filesIn(bucket)]).toEqual([bucket, []]);
+    }
+  }
+
+  test('denied delete outside exports: expected, no complete object there, nothing left in any bucket', async () => {
+    const { code, report, stderr, completions } = await verifyBehind(firstOf(denyDeleteIn(noDelete), s3.abortUploads), 'least.env');
+    expect(code).toBe(0);
+    for (const { bucket, result } of report.variables) {
+      const deletes = backendDeletes.includes(bucket);
+      expect(result?.deleteAllowed).toBe(deletes);
+      expect(result?.steps.map((st) => [st.step, st.status])).toEqual(
+        deletes
+          ? [['deleteCheck', 'ok'], ['createUpload', 'ok'], ['uploadPart', 'ok'], ['completeUpload', 'ok'], ['rangedGet', 'ok'], ['head', 'ok'], ['missingKey', 'ok'], ['delete', 'ok'], ['abortUpload', 'ok']]
+          : [['deleteCheck', 'ok'], ['createUpload', 'ok'], ['uploadPart', 'ok'], ['abortUpload', 'ok'], ['missingGet', 'ok']],
+      );
+      expect(result?.leftovers).toEqual([]);
+    }
+    expect(stderr).toMatch(/\[verify-files\] delete permission \(key that does not exist\): ok - denied, as least privilege intends here/);
+    // Only the bucket where deleting is allowed ever got a complete object.
+    expect([...new Set(completions)]).toEqual(backendDeletes);
+    expectBucketsEmpty(BUCKETS);
+  });
+
+  test('denied delete in the exports bucket: a failure naming s3:DeleteObject; the rest is still checked', async () => {
+    const { code, report, completions } = await verifyBehind(firstOf(denyDeleteIn(BUCKETS), s3.abortUploads), 'no-delete.env');
+    expect(code).toBe(1);
+    const failures = failedSteps(report);
+    expect(failures.map((f) => [f.variable, f.step, f.diagnosis?.setting])).toEqual(
+      STORAGE_KINDS.filter((k) => k.backendDeletes).map((k) => [k.envVar, 'deleteCheck', 's3:DeleteObject']),
     );
+    expect(failures[0].diagnosis?.message).toMatch(/backend deletes expired snapshot exports there: grant s3:DeleteObject/);
+    const exports = report.variables.find((v) => v.variable === 'S3_STORAGE_EXPORTS_BUCKET')?.result;
+    expect(exports?.steps.map((st) => st.step)).toEqual(['deleteCheck', 'createUpload', 'uploadPart', 'abortUpload', 'missingGet']);
+    expect(completions).toEqual([]);
+    expectBucketsEmpty(BUCKETS);
+  });
+
+  test('a step failing with delete denied (no CRC32 back) still leaves nothing behind', async () => {
+    const { code, report, completions } = await verifyBehind(firstOf(denyDeleteIn(noDelete), s3.abortUploads), 'no-delete-crc.env', {
+      AWS_S3_DISABLE_CHECKSUMS: undefined,
+    });
+    expect(code).toBe(1);
+    expect(failedSteps(report).map((f) => [f.step, f.diagnosis?.code])).toEqual(Array(5).fill(['uploadPart', 'no-checksums']));
+    expect([...new Set(completions)]).toEqual([]);
+    expectBucketsEmpty(BUCKETS);
+  });
+
+  test('no s3:ListBucket: a missing key answers 403, naming s3:ListBucket (and s3:GetObject without a probe object)', async () => {
+    const { code, report } = await verifyBehind(
+      firstOf(
+        denyDeleteIn(noDelete),
+        s3.abortUploads,
+        (req, res) => {
+          if (!requestTarget(req).key.endsWith('-missing')) {
+            return false;
+          }
+          return req.method === 'HEAD' ? (res.writeHead(403).end(), true) : s3Error(res, 403, 'AccessDenied', 'Access Denied');
+        },
+      ),
+      'no-list.env',
+    );
+    expect(code).toBe(1);
+    expect(failedSteps(report).map((f) => [f.bucket, f.step, f.diagnosis?.setting])).toEqual(
+      BUCKETS.map((b) => (backendDeletes.includes(b) ? [b, 'missingKey', 's3:ListBucket'] : [b, 'missingGet', 's3:GetObject, s3:ListBucket'])),
+    );
+    expect(failedSteps(report).find((f) => f.step === 'missingGet')?.diagnosis?.message).toMatch(
+      /answers 403 instead of 404 NoSuchKey.*s3:GetObject on arn:aws:s3:::verify-\S+\/\* or s3:ListBucket on arn:aws:s3:::verify-/,
+    );
+    expectBucketsEmpty(BUCKETS);
+  });
+
+  test('delete denied and abort unsupported (s3rver): the incomplete upload is reported, with the lifecycle rule that removes it', async () => {
+    const leastNoDelete = LEAST_BUCKETS.filter((_, i) => !STORAGE_KINDS[i].backendDeletes);
+    const { code, report, completions } = await verifyBehind(denyDeleteIn(leastNoDelete), 'no-abort.env', {
+      ...Object.fromEntries(STORAGE_KINDS.map((k, i) => [k.envVar, LEAST_BUCKETS[i]])),
+    });
+    expect(code).toBe(0);
+    // Where deleting is allowed, the unabortable upload is completed and deleted instead (as before).
+    expect([...new Set(completions)]).toEqual(LEAST_BUCKETS.filter((b) => !leastNoDelete.includes(b)));
+    const files = report.variables.find((v) => v.variable === 'S3_STORAGE_FILES_BUCKET')?.result;
+    expect(files?.steps.find((st) => st.step === 'abortUpload')).toMatchObject({
+      status: 'warning',
+      detail: expect.stringMatching(/does not support AbortMultipartUpload.*So does this check's upload.*verify may not delete here/),
+    });
+    expect(files?.leftovers).toEqual([
+      expect.stringMatching(
+        /^s3:\/\/verify-least-files\/convex-storage-verify\/[-0-9a-f]+ \(incomplete multipart upload [0-9a-f]+; the bucket's abort-incomplete-multipart-upload lifecycle rule removes it \(after 7 days in the CDK construct/,
+      ),
+    ]);
+    // What is left is exactly one stored upload per bucket without delete, and never an object.
+    expectBucketsEmpty(LEAST_BUCKETS.filter((b) => !leastNoDelete.includes(b)));
+    for (const bucket of leastNoDelete) {
+      const left = s3.filesIn(bucket);
+      expect(left.length).toBeGreaterThan(0);
+      expect(left.every((f) => f.startsWith(`${bucket}/._S3rver_uploads/`))).toBe(true);
+      expect(new Set(left.map((f) => f.split('/')[2])).size).toBe(1);
+    }
+  });
+});
+
+describe('INSTANCE_NAME and the narrowed access policy', () => {
+  /** Like the policy narrowed to `my-app`: objects only under `my-app-<uuid>/`. */
+  const narrowed: RequestFilter = (req, res) => {
+    const { key } = requestTarget(req);
+    if (key === '' || /^my-app-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//.test(key)) {
+      return false;
+    }
+    return req.method === 'HEAD' ? (res.writeHead(403).end(), true) : s3Error(res, 403, 'AccessDenied', 'Access Denied');
+  };
+
+  test('probe keys take the backend\'s shape <INSTANCE_NAME>-<fresh uuid>/..., which the narrowed policy allows', async () => {
+    const keys: string[] = [];
+    const proxy = await s3.withFilter((req, res) => {
+      const { key } = requestTarget(req);
+      if (key !== '') {
+        keys.push(key);
+      }
+      return narrowed(req, res);
+    });
     try {
-      const { code, report } = await verify(envFile('denied-delete.env', { S3_ENDPOINT_URL: deniedDelete.endpoint }));
-      expect(code).toBe(0);
-      const files = report.variables.find((v) => v.variable === 'S3_STORAGE_FILES_BUCKET')?.result;
-      expect(files?.steps.find((s) => s.step === 'delete')).toMatchObject({ status: 'warning' });
-      expect(files?.leftovers).toEqual([
-        expect.stringMatching(/^s3:\/\/verify-files\/convex-storage-verify\/[-0-9a-f]+-aborted \(probe object/),
-        expect.stringMatching(/^s3:\/\/verify-files\/convex-storage-verify\/[-0-9a-f]+ \(probe object/),
-      ]);
+      const ok = await verify(envFile('instance.env', { S3_ENDPOINT_URL: proxy.endpoint, INSTANCE_NAME: 'my-app' }));
+      expect(failedSteps(ok.report)).toEqual([]);
+      expect(ok.code).toBe(0);
+      expect(keys.every((k) => /^my-app-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\/convex-storage-verify-[-0-9a-f]{36}/.test(k))).toBe(true);
+      // A fresh prefix per probe, never the backend's own.
+      expect(new Set(keys.map((k) => k.split('/')[0])).size).toBe(BUCKETS.length);
+      expectNoProbeLeft(BUCKETS);
+
+      // Without INSTANCE_NAME the same policy denies the probe's writes: the filter does bite.
+      const denied = await verify(envFile('no-instance.env', { S3_ENDPOINT_URL: proxy.endpoint }));
+      expect(denied.code).toBe(1);
+      expect(failedSteps(denied.report).filter((f) => f.step === 'createUpload').map((f) => [f.bucket, f.diagnosis?.setting])).toEqual(
+        BUCKETS.map((b) => [b, 's3:PutObject']),
+      );
+      expectNoProbeLeft(BUCKETS);
     } finally {
-      await deniedDelete.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('credentials from the default chain (role mode)', () => {
+  test('warns that a pass proves the buckets and settings, not the backend role\'s permissions', async () => {
+    // This machine's chain: environment keys of the process, as a profile or SSO session would be.
+    process.env.AWS_ACCESS_KEY_ID = S3RVER_KEY.id;
+    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_KEY.secret;
+    try {
+      const file = envFile('role.env', { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+      const run = await cli(['verify', '--env-file', file], { cwd: tmp.dir });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/warning No access keys in .*role\.env: verify signs its requests with this machine's default AWS credential chain/);
+      expect(run.stdout).toMatch(/warning: No access keys.*A pass proves the buckets and their settings, but not the role's permissions.*run verify where the backend runs/);
+      expect(run.stdout).toMatch(/Result: OK with warnings/);
+      const json = await verify(file);
+      expect(json.report.findings).toContainEqual(
+        expect.objectContaining({ level: 'warning', variable: 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN' }),
+      );
+      // With keys in the file, verify tests those keys: no such warning.
+      expect((await verify(envFile('keys.env'))).report.findings.filter((f) => f.level === 'warning')).toEqual([]);
+    } finally {
+      delete process.env.AWS_ACCESS_KEY_ID;
+      delete process.env.AWS_SECRET_ACCESS_KEY;
     }
   });
 });
@@ -240,6 +408,14 @@ describe('the variables themselves', () => {
     ]);
     expect(report.findings.find((f) => f.variable === 'DISABLE_BEACON')?.message).toMatch(/switches DISABLE_BEACON ON.*remove the DISABLE_BEACON line/);
     expect(report.findings.find((f) => f.variable === 'AWS_S3_FORCE_PATH_STYLE')?.message).toMatch(/is read as false.*Write AWS_S3_FORCE_PATH_STYLE=true/);
+  });
+
+  test('reads the file with the shared .env parser: a quoted value followed by a comment', async () => {
+    const path = join(tmp.dir, 'commented.env');
+    writeFileSync(path, `AWS_REGION='us-east-1' # prod\nAWS_S3_DISABLE_SSE=true # KMS\n`);
+    const { report } = await verify(path, '--file-only');
+    expect(report.settings).toMatchObject({ region: 'us-east-1', sse: false });
+    expect(report.findings.filter((f) => f.level === 'error').map((f) => f.variable)).toEqual(STORAGE_KINDS.map((k) => k.envVar));
   });
 
   test('human output names the setting; --process-env reads the environment', async () => {

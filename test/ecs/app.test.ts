@@ -2,7 +2,7 @@
  * The deployable app with `ecs=true`, synthesized as `cdk synth` does it (cdk-nag's four packs
  * and the built-in CloudFormation validation). Each variant is synthesized once.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexOnMyClusterStack } from '../../examples/backend-on-your-cluster';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
@@ -16,6 +16,14 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
   full: {
     ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
     cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
+  },
+  // A throw-away stack: everything of the backend is deleted with it, the KMS key is kept.
+  destroy: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
+  // Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume.
+  database: {
+    ecs: 'true', cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
+    databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f',
+    databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   },
 };
 
@@ -80,6 +88,17 @@ test('the full app: KMS everywhere, no access key reaches the task, and the dash
       expect(r.Properties.KmsKeyId).toBeDefined();
     }
   }
+  // Both log groups (containers, flow logs) are named under one prefix, and the key lets
+  // CloudWatch Logs use it for that prefix only: one statement.
+  const logGroups = Object.values(app.templateJson.Resources).filter((r: any) => r.Type === 'AWS::Logs::LogGroup') as any[];
+  expect(logGroups).toHaveLength(2);
+  for (const group of logGroups) {
+    expect(group.Properties.LogGroupName['Fn::Join'][1][0]).toMatch(/^\/convex\/ConvexStorage-dev\/Backend-(Backend-Logs|Network-FlowLogs)-$/);
+  }
+  const key = Object.values(app.templateJson.Resources).find((r: any) => r.Type === 'AWS::KMS::Key') as any;
+  const logsStatements = key.Properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal).includes('logs.'));
+  expect(logsStatements).toHaveLength(1);
+  expect(logsStatements[0].Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']['Fn::Join'][1].slice(-1)[0]).toBe(':log-group:/convex/ConvexStorage-dev/*');
   expect(findings(app)).toEqual([]);
 });
 
@@ -102,10 +121,45 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
     expect(message).toContain(`  - ${key}: `);
   }
   expect(read({ ecs: 'true', memory: '1024' })).toThrow("memory: '1024' is not valid with cpu 1024");
-  expect(read({ ecs: 'true', ephemeralData: 'true', databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db' })).toThrow('ephemeralData: the data lives in the database');
-  expect(readAppConfig(new App({ context: appContext({ ecs: 'true', databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db', databaseEngine: 'mysql' }) })).backend)
-    .toMatchObject({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db', databaseEngine: 'mysql' });
+  expect(read({ ecs: 'true', ephemeralData: 'true', databaseUrlSecretArn: COMPLETE_SECRET_ARN })).toThrow('ephemeralData: the data lives in the database');
+  expect(readAppConfig(new App({ context: appContext({ ecs: 'true', databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseEngine: 'mysql' }) })).backend)
+    .toMatchObject({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseEngine: 'mysql' });
   expect(readAppConfig(new App({ context: appContext() })).backend).toBeUndefined();
+});
+
+const COMPLETE_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+test('context: the database secret needs its complete ARN, and its key ARN only with it', () => {
+  const read = (context: Record<string, unknown>) => () => readAppConfig(new App({ context: appContext({ ecs: 'true', ...context }) }));
+  for (const partial of ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC1', 'convex-db-AbC12f']) {
+    expect(read({ databaseUrlSecretArn: partial })).toThrow(`databaseUrlSecretArn: '${partial}' is not valid; expected the complete ARN`);
+  }
+  expect(read({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db' })).toThrow('aws secretsmanager describe-secret --secret-id <name> --query ARN');
+  expect(read({ databaseUrlSecretKeyArn: KEY_ARN })).toThrow('databaseUrlSecretKeyArn: only applies with databaseUrlSecretArn');
+  expect(read({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/db' })).toThrow("databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/db' is not valid; expected the ARN of a KMS key");
+  expect(read({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: KEY_ARN })().backend)
+    .toMatchObject({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: KEY_ARN });
+});
+
+test('context: the backend\'s resources follow the app\'s removalPolicy', () => {
+  const backend = (context: Record<string, unknown>) => readAppConfig(new App({ context: appContext({ ecs: 'true', ...context }) })).backend;
+  expect(backend({ removalPolicy: 'destroy' })?.removalPolicy).toBe(RemovalPolicy.DESTROY);
+  expect(backend({ removalPolicy: 'retain' })?.removalPolicy).toBe(RemovalPolicy.RETAIN);
+  expect(backend({})?.removalPolicy).toBeUndefined();
+});
+
+test('removalPolicy=destroy with KMS: the backend\'s resources go with the stack, the key that encrypted them stays', () => {
+  const { templateJson } = variant('destroy');
+  const resources = Object.values(templateJson.Resources) as Array<Record<string, any>>;
+  const policies = (type: string) => resources.filter((r) => r.Type === type).map((r) => r.DeletionPolicy);
+  expect(policies('AWS::KMS::Key')).toEqual(['Retain']);
+  expect(policies('AWS::EFS::FileSystem')).toEqual(['Delete']);
+  expect(policies('AWS::SecretsManager::Secret')).toEqual(['Delete']);
+  expect(policies('AWS::Logs::LogGroup')).toEqual(['Delete', 'Delete']);
+  for (const type of ['AWS::EFS::FileSystem', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+    for (const r of resources.filter((x) => x.Type === type)) expect(r.Properties.KmsKeyId).toBeDefined();
+  }
 });
 
 test('the README example synthesizes: a service of one task on the existing cluster, with the data volume\'s security group', () => {

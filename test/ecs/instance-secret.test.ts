@@ -41,11 +41,21 @@ test('the exclusion list alone leaves only hex: every printable character but sp
   expect(INSTANCE_SECRET_GENERATOR.requireEachIncludedType).toBe(false);
 });
 
-test('a value drawn from that alphabet is what the backend accepts (32 bytes as hex)', () => {
-  const chars = alphabet(INSTANCE_SECRET_GENERATOR);
-  const value = Array.from({ length: INSTANCE_SECRET_GENERATOR.passwordLength! }, (_, i) => chars[(i * 7) % chars.length]).join('');
-  expect(value).toMatch(/^[0-9a-f]{64}$/);
-  expect(Buffer.from(value, 'hex')).toHaveLength(32);
+test('the synthesized generator, applied to all printable ASCII Secrets Manager draws from, leaves exactly 0-9a-f', () => {
+  const stack = unitTestStack();
+  new InstanceSecret(stack, 'InstanceSecret');
+  const generated = (Object.values(Template.fromStack(stack).toJSON().Resources)[0] as any).Properties.GenerateSecretString;
+  const printable = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i));
+  const kept = printable.filter((c) => {
+    if (generated.ExcludeCharacters.includes(c)) return false;
+    if (c === ' ') return generated.IncludeSpace === true;
+    if (UPPERCASE.includes(c)) return generated.ExcludeUppercase !== true;
+    if (LOWERCASE.includes(c)) return generated.ExcludeLowercase !== true;
+    if (DIGITS.includes(c)) return generated.ExcludeNumbers !== true;
+    return generated.ExcludePunctuation !== true;
+  });
+  expect(kept.join('')).toBe('0123456789abcdef');
+  expect(generated.PasswordLength).toBe(64);
 });
 
 test('the secret resource carries exactly these settings, is retained, and has no JSON template', () => {

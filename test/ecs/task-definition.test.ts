@@ -5,9 +5,44 @@
 import { Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
-  ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_CONVEX_IMAGE_TAG, STORAGE_KINDS, StorageEncryption,
+  ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, DEFAULT_CONVEX_IMAGE_TAG,
+  STORAGE_KINDS, StorageEncryption,
 } from '../../lib';
 import { unitTestStack } from '../helpers/cdk-app';
+
+/** Pseudo parameters of a deployment, for evaluating intrinsic functions. */
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::StackName': 'Test',
+  'AWS::StackId': 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Test/51af3dc0-da77-11e4-872e-1234567db123',
+};
+
+/** Evaluates Ref (pseudo parameters), Fn::Join, Fn::Split and Fn::Select. */
+function evaluate(value: any): any {
+  if (typeof value === 'string') return value;
+  if (value.Ref) return PSEUDO[value.Ref] ?? fail(`no value for ${value.Ref}`);
+  if (value['Fn::Join']) return (value['Fn::Join'][1] as any[]).map(evaluate).join(value['Fn::Join'][0]);
+  if (value['Fn::Split']) return (evaluate(value['Fn::Split'][1]) as string).split(value['Fn::Split'][0]);
+  if (value['Fn::Select']) return evaluate(value['Fn::Select'][1])[Number(value['Fn::Select'][0])];
+  return fail(`cannot evaluate ${JSON.stringify(value)}`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** IAM's ArnLike: the six colon-separated parts compared one by one, `*` and `?` as wildcards. */
+function arnLike(pattern: string, arn: string): boolean {
+  const split = (s: string) => {
+    const parts = s.split(':');
+    return [...parts.slice(0, 5), parts.slice(5).join(':')];
+  };
+  const [p, a] = [split(pattern), split(arn)];
+  const glob = (g: string) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return p.length === a.length && p.every((part, i) => glob(part).test(a[i]));
+}
 
 const CLOUD = 'https://api.convex.example.com';
 const SITE = 'https://site.convex.example.com';
@@ -166,15 +201,37 @@ describe('the backend container (SQLite on EFS)', () => {
   test('the task: Fargate 1 vCPU / 2 GiB on x86_64 Linux, awsvpc, its own task and execution roles', () => {
     const v = variants().efs;
     const td = taskDefinition(v);
+    expect([DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB]).toEqual([1024, 2048]);
     expect(td).toMatchObject({
-      Cpu: '1024',
-      Memory: '2048',
+      Cpu: String(DEFAULT_BACKEND_CPU),
+      Memory: String(DEFAULT_BACKEND_MEMORY_MIB),
       NetworkMode: 'awsvpc',
       RequiresCompatibilities: ['FARGATE'],
       RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
     });
     expect(td.TaskRoleArn).toEqual(v.stack.resolve(v.backend.taskRole.roleArn));
     expect(td.ExecutionRoleArn).toEqual(v.stack.resolve(v.backend.executionRole.roleArn));
+  });
+
+  test('both roles trust only ECS tasks of this account; the task role also only ECS ARNs of this account and region', () => {
+    const v = variants().efs;
+    const trust = (role: { roleArn: string }) => v.json.Resources[(v.stack.resolve(role.roleArn) as any)['Fn::GetAtt'][0]].Properties.AssumeRolePolicyDocument.Statement;
+    const sourceAccount = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
+    expect(trust(v.backend.taskRole)).toEqual([{
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { Service: 'ecs-tasks.amazonaws.com' },
+      Condition: {
+        ...sourceAccount,
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } },
+      },
+    }]);
+    expect(trust(v.backend.executionRole)).toEqual([{
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { Service: 'ecs-tasks.amazonaws.com' },
+      Condition: sourceAccount,
+    }]);
   });
 
   test('the task role holds the storage access policy and EFS mount/write; the task roles have no inline policy', () => {
@@ -248,16 +305,33 @@ describe('with a database and KMS storage', () => {
     expect(env.INSTANCE_NAME).toBe('convex-self-hosted');
   });
 
-  test('the secret and the log group use the storage key, which lets CloudWatch Logs of this account use it', () => {
+  test('the secret and the log group use the storage key, which CloudWatch Logs may use only for this stack\'s Convex log groups', () => {
     const v = variants().database;
     const key = v.stack.resolve((v.stack.node.findChild('Storage') as ConvexStorage).encryptionKey!.keyArn);
     v.template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: key });
     v.template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key });
     const keyPolicy = (Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::KMS::Key') as any).Properties.KeyPolicy;
-    expect(keyPolicy.Statement).toContainEqual(expect.objectContaining({
-      Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+    const statement = keyPolicy.Statement.find((st: any) => st.Sid === 'AllowCloudWatchLogsForConvexLogGroupsOfTest');
+    expect(statement).toMatchObject({
       Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-    }));
+      Resource: '*',
+    });
+    expect(Object.keys(statement.Condition)).toEqual(['ArnLike']);
+    expect(Object.keys(statement.Condition.ArnLike)).toEqual(['kms:EncryptionContext:aws:logs:arn']);
+
+    // Evaluated for a deployment: the condition admits the group this construct creates, and
+    // neither another group of the account nor one of another stack.
+    const condition = evaluate(statement.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']);
+    expect(condition).toBe('arn:aws:logs:eu-west-1:123456789012:log-group:/convex/Test/*');
+    const group = Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::Logs::LogGroup') as any;
+    const name = evaluate(group.Properties.LogGroupName);
+    expect(name).toBe('/convex/Test/Backend-Logs-51af3dc0');
+    expect(name).toMatch(/^[.\-_/#A-Za-z0-9]{1,512}$/);
+    const admits = (arn: string) => arnLike(condition, arn);
+    expect(admits(`arn:aws:logs:eu-west-1:123456789012:log-group:${name}`)).toBe(true);
+    expect(admits('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other')).toBe(false);
+    expect(admits(`arn:aws:logs:eu-west-1:123456789012:log-group:/convex/Other/Backend-Logs-51af3dc0`)).toBe(false);
+    expect(admits(`arn:aws:logs:eu-west-1:999999999999:log-group:${name}`)).toBe(false);
   });
 
   test('size and architecture props reach the task', () => {

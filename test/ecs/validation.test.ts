@@ -2,11 +2,14 @@
  * Bad props fail at synth with one error listing every problem; risky choices warn. The
  * data-persistence rule: SQLite without a volume is an error unless ephemeralData opts in.
  */
-import { Duration, Lazy, Stack, aws_ec2 as ec2, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import {
+  Duration, Lazy, RemovalPolicy, Stack, aws_ec2 as ec2, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
+} from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import {
-  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabaseEngine, REQUIRED_S3_VARS,
+  CREDENTIAL_VARS, ConvexBackend, ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexBackendVpc,
+  ConvexDataVolume, ConvexDatabaseEngine, ConvexLogGroup, ConvexStorage, InstanceSecret, REQUIRED_S3_VARS, StorageEncryption,
   fargateMemoryOptions, originProblems,
 } from '../../lib';
 import { unitTestStack } from '../helpers/cdk-app';
@@ -125,6 +128,138 @@ describe('instance name', () => {
   test('tokens are not validated', () => {
     expect(backend(() => ({ instanceName: Lazy.string({ produce: () => 'NOT valid' }) })).backend).toBeDefined();
   });
+
+  test('INSTANCE_NAME in the storage environment is the one value: used as the default, and must equal every other source', () => {
+    const env = { ...fakeStorage().backendEnvironment, INSTANCE_NAME: 'acme-prod' };
+    const stack = unitTestStack();
+    const b = new ConvexBackendTaskDefinition(stack, 'Backend', { storage: fakeStorage({ backendEnvironment: env }), ephemeralData: true });
+    expect(b.instanceName).toBe('acme-prod');
+    const container = (Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(b.taskDefinition.node.defaultChild as any)] as any).Properties.ContainerDefinitions[0];
+    expect(container.Environment.filter((e: any) => e.Name === 'INSTANCE_NAME')).toEqual([{ Name: 'INSTANCE_NAME', Value: 'acme-prod' }]);
+
+    expect(errorOf(() => ({ storage: fakeStorage({ backendEnvironment: env }), instanceName: 'acme-staging' })))
+      .toContain("the storage's backendEnvironment sets INSTANCE_NAME 'acme-prod', which differs from instanceName 'acme-staging'");
+    expect(errorOf(() => ({ storage: fakeStorage({ backendEnvironment: env, instanceName: 'acme-dev' }) })))
+      .toContain("the storage's backendEnvironment sets INSTANCE_NAME 'acme-prod', which differs from the storage's instanceName 'acme-dev'");
+    expect(backend(() => ({ storage: fakeStorage({ backendEnvironment: env, instanceName: 'acme-prod' }), instanceName: 'acme-prod' })).backend.instanceName).toBe('acme-prod');
+  });
+
+  test('a ConvexStorage with an instance name and the task agree without repeating it', () => {
+    const stack = unitTestStack();
+    const storage = new ConvexStorage(stack, 'Storage', { instanceName: 'acme-prod' });
+    expect(stack.resolve(storage.backendEnvironment).INSTANCE_NAME).toBe('acme-prod');
+    expect(new ConvexBackendTaskDefinition(stack, 'Backend', { storage, ephemeralData: true }).instanceName).toBe('acme-prod');
+    expect(() => new ConvexBackendTaskDefinition(stack, 'Other', { storage, ephemeralData: true, instanceName: 'acme-staging' })).toThrow('differs from the storage');
+  });
+});
+
+describe('kept resources and a KMS key the stack deletes', () => {
+  const deletedKey = (stack: Stack, id = 'Key') => new kms.Key(stack, id, { removalPolicy: RemovalPolicy.DESTROY });
+
+  test('kept (the default) volume, secret and log group with a key the stack deletes: one error naming both settings', () => {
+    const message = errorOf((stack) => ({ storage: fakeStorage({ encryptionKey: deletedKey(stack) }), ephemeralData: undefined, vpc: vpc(stack) }));
+    expect(message).toContain('removalPolicy RETAIN (the default) keeps the data volume (the SQLite database), the instance secret and the log group when the stack is deleted');
+    expect(message).toContain('their KMS key Test/Key has DeletionPolicy Delete');
+    expect(message).toContain('set removalPolicy to RemovalPolicy.DESTROY here as well');
+    expect(errorOf((stack) => ({ storage: fakeStorage({ encryptionKey: deletedKey(stack) }), removalPolicy: RemovalPolicy.SNAPSHOT })))
+      .toContain("removalPolicy 'snapshot' keeps the instance secret and the log group");
+  });
+
+  test('only what the key encrypts and this construct creates counts', () => {
+    // Only the log group's own key is deleted.
+    expect(errorOf((stack) => ({ logEncryptionKey: deletedKey(stack) }))).toMatch(/keeps the log group when the stack is deleted, but their KMS key Test\/Key/);
+    // Your own secret and log group are yours to manage.
+    expect(backend((stack) => ({
+      storage: fakeStorage({ encryptionKey: deletedKey(stack) }),
+      instanceSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'mine'),
+      logGroup: logs.LogGroup.fromLogGroupName(stack, 'L', 'mine'),
+    })).backend).toBeDefined();
+  });
+
+  test('deleted with the stack too, a retained key, or an imported key: no error', () => {
+    const b = backend((stack) => ({ storage: fakeStorage({ encryptionKey: deletedKey(stack) }), ephemeralData: undefined, vpc: vpc(stack), removalPolicy: RemovalPolicy.DESTROY }));
+    const template = Template.fromStack(b.stack);
+    for (const type of ['AWS::EFS::FileSystem', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::KMS::Key']) {
+      template.hasResource(type, { DeletionPolicy: 'Delete' });
+    }
+    expect(backend((stack) => ({ storage: fakeStorage({ encryptionKey: new kms.Key(stack, 'Key') }), ephemeralData: undefined, vpc: vpc(stack) })).backend).toBeDefined();
+    expect(backend((stack) => ({
+      storage: fakeStorage({ encryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab') }),
+      ephemeralData: undefined,
+      vpc: vpc(stack),
+    })).backend).toBeDefined();
+  });
+
+  test('with a ConvexStorage: its key goes with the stack only with removalPolicy DESTROY and autoDeleteObjects, and then so must the backend', () => {
+    const build = (removalPolicy?: RemovalPolicy) => () => {
+      const stack = unitTestStack();
+      const storage = new ConvexStorage(stack, 'Storage', { encryption: StorageEncryption.KMS, removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+      return new ConvexBackendTaskDefinition(stack, 'Backend', { storage, ephemeralData: true, removalPolicy });
+    };
+    expect(build()).toThrow('their KMS key Test/Storage/EncryptionKey has DeletionPolicy Delete');
+    expect(build(RemovalPolicy.DESTROY)()).toBeDefined();
+  });
+
+  test('the building blocks refuse it on their own too', () => {
+    const stack = unitTestStack();
+    const key = deletedKey(stack);
+    expect(() => new InstanceSecret(stack, 'Secret', { encryptionKey: key })).toThrow('Invalid InstanceSecret properties at Test/Secret: removalPolicy RETAIN (the default) keeps the secret');
+    expect(() => new ConvexDataVolume(stack, 'Volume', { vpc: vpc(stack), encryptionKey: key })).toThrow('Invalid ConvexDataVolume properties at Test/Volume: removalPolicy RETAIN (the default) keeps the file system');
+    expect(() => new ConvexLogGroup(stack, 'Logs', { retention: logs.RetentionDays.ONE_DAY, encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN, purpose: 'p' }))
+      .toThrow("Invalid ConvexLogGroup properties at Test/Logs: removalPolicy 'retain' keeps the log group");
+    expect(() => new ConvexBackendVpc(stack, 'Network', { flowLogEncryptionKey: key })).toThrow('Invalid ConvexLogGroup properties at Test/Network/FlowLogs');
+    expect(new InstanceSecret(stack, 'Gone', { encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY })).toBeDefined();
+  });
+});
+
+describe('the app wrapper\'s database secret', () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const wrapper = (props: { databaseUrlSecretArn?: string; databaseUrlSecretKeyArn?: string; databaseEngine?: ConvexDatabaseEngine }) => {
+    const stack = unitTestStack();
+    const b = new ConvexBackend(stack, 'Backend', { storage: fakeStorage(), cloudOrigin: 'https://a.example.com', siteOrigin: 'https://s.example.com', ...props });
+    return { stack, backend: b, json: Template.fromStack(stack).toJSON() };
+  };
+  const executionPolicy = (v: ReturnType<typeof wrapper>) => {
+    const role = v.stack.resolve(v.backend.backend.executionRole.roleArn)['Fn::GetAtt'][0];
+    const policy = Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Roles[0].Ref === role) as any;
+    return policy.Properties.PolicyDocument.Statement as any[];
+  };
+
+  test('a complete ARN is granted and injected exactly as given', () => {
+    const v = wrapper({ databaseUrlSecretArn: ARN });
+    const container = (Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any).Properties.ContainerDefinitions[0];
+    expect(container.Secrets).toContainEqual({ Name: 'POSTGRES_URL', ValueFrom: ARN });
+    const read = executionPolicy(v).find((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue'));
+    expect(read.Resource).toContain(ARN);
+    expect(JSON.stringify(read.Resource)).not.toContain('??????');
+    expect(JSON.stringify(executionPolicy(v))).not.toContain('kms:');
+    expect(warnings(v.backend)).toEqual([]);
+  });
+
+  test('a partial ARN or a name is refused, with where to find the complete ARN', () => {
+    for (const partial of ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db', 'convex-db']) {
+      expect(() => wrapper({ databaseUrlSecretArn: partial })).toThrow(`databaseUrlSecretArn '${partial}' is not valid; expected the complete ARN`);
+    }
+    expect(() => wrapper({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db' })).toThrow('--query ARN');
+    expect(() => wrapper({ databaseUrlSecretKeyArn: KEY })).toThrow('set databaseUrlSecretArn too');
+    expect(() => wrapper({ databaseUrlSecretArn: ARN, databaseUrlSecretKeyArn: 'alias/db' })).toThrow("databaseUrlSecretKeyArn 'alias/db' is not valid");
+  });
+
+  test('a name part that only looks like the random suffix gives a warning', () => {
+    const v = wrapper({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-secret' });
+    expect(warnings(v.backend).join('\n')).toContain("databaseUrlSecretArn ends in '-secret', which looks like part of the secret's name");
+  });
+
+  test('the secret\'s customer-managed key: the execution role may decrypt with it through Secrets Manager', () => {
+    const v = wrapper({ databaseUrlSecretArn: ARN, databaseUrlSecretKeyArn: KEY, databaseEngine: ConvexDatabaseEngine.MYSQL });
+    expect(executionPolicy(v)).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: KEY,
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    });
+  });
 });
 
 describe('origins', () => {
@@ -166,6 +301,7 @@ describe('task size and timings', () => {
 describe('storage environment', () => {
   test('access keys in the storage map are never passed on: the task role is used', () => {
     const stack = unitTestStack();
+    expect(CREDENTIAL_VARS).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
     const env = { ...fakeStorage().backendEnvironment, AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' };
     const b = new ConvexBackendTaskDefinition(stack, 'Backend', { storage: fakeStorage({ backendEnvironment: env }), ephemeralData: true });
     const template = JSON.stringify(Template.fromStack(stack).toJSON());

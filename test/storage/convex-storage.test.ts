@@ -1,4 +1,4 @@
-import { CfnParameter, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ConvexStorage, ConvexStorageProps, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
@@ -45,33 +45,49 @@ function errorOf(props: ConvexStorageProps): string {
   throw new Error('expected the construct to reject its props');
 }
 
-describe('ConvexStorage, defaults (separate layout, SSE-S3)', () => {
-  const { stack, storage, template } = build();
+describe.each([
+  ['separate', 's3', { layout: StorageLayout.SEPARATE, encryption: StorageEncryption.S3_MANAGED }, 5],
+  ['separate', 'kms', { layout: StorageLayout.SEPARATE, encryption: StorageEncryption.KMS }, 5],
+  ['single', 's3', { layout: StorageLayout.SINGLE, encryption: StorageEncryption.S3_MANAGED }, 1],
+  ['single', 'kms', { layout: StorageLayout.SINGLE, encryption: StorageEncryption.KMS }, 1],
+] as const)('every bucket is hardened (%s layout, %s encryption)', (_layout, encryption, props, dataBucketCount) => {
+  const { template } = build(props);
+  const buckets = template.findResources('AWS::S3::Bucket');
 
-  test('one data bucket per kind plus one access-log bucket', () => {
-    expect(Object.keys(dataBuckets(template))).toHaveLength(5);
+  test('the data buckets and one access-log bucket', () => {
+    expect(Object.keys(dataBuckets(template))).toHaveLength(dataBucketCount);
     expect(Object.keys(logBuckets(template))).toHaveLength(1);
-    expect(storage.dataBuckets).toHaveLength(5);
   });
 
-  test.each(Object.keys(build().template.findResources('AWS::S3::Bucket')))('bucket %s is hardened', (logicalId) => {
-    const bucket = template.findResources('AWS::S3::Bucket')[logicalId];
-    expect(bucket.DeletionPolicy).toBe('Retain');
-    expect(bucket.UpdateReplacePolicy).toBe('Retain');
-    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
-      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
-    });
-    expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
-    // The backend never hands S3 URLs to a browser.
-    expect(bucket.Properties.CorsConfiguration).toBeUndefined();
-    expect(bucket.Properties.BucketName).toBeUndefined();
+  test('retained, versioned, private, bucket-owner enforced, no CORS, generated names', () => {
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.UpdateReplacePolicy).toBe('Retain');
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+      // The backend never hands S3 URLs to a browser.
+      expect(bucket.Properties.CorsConfiguration).toBeUndefined();
+      expect(bucket.Properties.BucketName).toBeUndefined();
+    }
   });
 
-  test('every bucket policy denies non-TLS and TLS below 1.2, and none demands an encryption header', () => {
+  test(`data buckets are encrypted with ${encryption === 'kms' ? 'the KMS key' : 'SSE-S3'} and Bucket Keys; the log bucket with SSE-S3`, () => {
+    for (const bucket of Object.values(dataBuckets(template))) {
+      const [rule] = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration;
+      expect(rule.BucketKeyEnabled).toBe(true);
+      expect(rule.ServerSideEncryptionByDefault.SSEAlgorithm).toBe(encryption === 'kms' ? 'aws:kms' : 'AES256');
+    }
+    for (const bucket of Object.values(logBuckets(template))) {
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    }
+  });
+
+  test('every bucket denies non-TLS and TLS below 1.2, and no policy demands an encryption header', () => {
     const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
-    expect(policies).toHaveLength(6);
+    expect(policies).toHaveLength(Object.keys(buckets).length);
     for (const policy of policies) {
       const statements: any[] = policy.Properties.PolicyDocument.Statement;
       expect(statements).toEqual(expect.arrayContaining([
@@ -80,6 +96,26 @@ describe('ConvexStorage, defaults (separate layout, SSE-S3)', () => {
       ]));
       expect(JSON.stringify(statements)).not.toContain('s3:x-amz-server-side-encryption');
     }
+  });
+
+  test('data buckets log access, abort incomplete uploads after 7 days, expire noncurrent versions after 30', () => {
+    const logBucketId = Object.keys(logBuckets(template))[0];
+    for (const bucket of Object.values(dataBuckets(template))) {
+      expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logBucketId });
+      const rules = rulesOf(bucket);
+      expect(rules['abort-incomplete-multipart-uploads'].AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 7 });
+      expect(rules['expire-noncurrent-versions']).toMatchObject({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true });
+    }
+  });
+});
+
+describe('ConvexStorage, defaults (separate layout, SSE-S3)', () => {
+  const { stack, storage, template } = build();
+
+  test('one data bucket per kind plus one access-log bucket', () => {
+    expect(Object.keys(dataBuckets(template))).toHaveLength(5);
+    expect(Object.keys(logBuckets(template))).toHaveLength(1);
+    expect(storage.dataBuckets).toHaveLength(5);
   });
 
   test('data buckets use S3 Bucket Keys and log to the log bucket under a per-kind prefix', () => {
@@ -224,6 +260,13 @@ describe('ConvexStorage, options', () => {
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 6);
   });
 
+  test('the KMS key outlives buckets that may survive: retained unless the buckets are emptied too', () => {
+    const keyPolicy = (props: ConvexStorageProps) => (Object.values(build({ encryption: StorageEncryption.KMS, ...props }).template.findResources('AWS::KMS::Key'))[0] as any).DeletionPolicy;
+    // destroy alone: a bucket with objects fails to delete and stays, so its key must stay too.
+    expect(keyPolicy({ removalPolicy: RemovalPolicy.DESTROY })).toBe('Retain');
+    expect(keyPolicy({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true })).toBe('Delete');
+  });
+
   test('logs to a bucket the user passes and creates none', () => {
     const { template } = build(undefined, (s) => ({ accessLogsBucket: s3.Bucket.fromBucketName(s, 'Logs', 'central-access-logs') }));
     template.resourceCountIs('AWS::S3::Bucket', 5);
@@ -280,6 +323,14 @@ describe('ConvexStorage validation', () => {
     const stack = unitTestStack();
     expect(() => new ConvexStorage(stack, 'Storage', { encryption: StorageEncryption.S3_MANAGED, encryptionKey: new kms.Key(stack, 'K') }))
       .toThrow("encryptionKey is set but encryption is 's3'");
+  });
+
+  test('an app without the bucket-policy log delivery flag gets the flag named, not an ACL error', () => {
+    const stack = new Stack(new App(), 'Bare');
+    expect(() => new ConvexStorage(stack, 'Storage')).toThrow('the feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy must be true');
+    // With its own log bucket the construct needs no flag.
+    const other = new Stack(new App(), 'Bare');
+    expect(() => new ConvexStorage(other, 'Storage', { accessLogsBucket: s3.Bucket.fromBucketName(other, 'Logs', 'central-logs') })).not.toThrow();
   });
 
   test('unresolved tokens are not validated', () => {

@@ -1,4 +1,4 @@
-import { AWS_REGION, PRESENCE_FLAG_VARS, REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS, describeVariable, outputKeyFor, strictBoolean } from '../../lib/backend-env';
+import { PRESENCE_FLAG_VARS, REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS, describeVariable, outputKeyFor, strictBoolean } from '../../lib/backend-env';
 import { formatDotEnvLine, parseDotEnv, parseDotEnvLines, renderDotEnv } from '../../lib/dotenv';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, storageKind } from '../../lib/storage-kinds';
 
@@ -41,7 +41,10 @@ describe('the storage table', () => {
 
 describe('backend variables', () => {
   test('the six variables S3 mode needs', () => {
-    expect(REQUIRED_S3_VARS).toEqual([AWS_REGION, ...STORAGE_KINDS.map((k) => k.envVar)]);
+    expect(REQUIRED_S3_VARS).toEqual([
+      'AWS_REGION', 'S3_STORAGE_EXPORTS_BUCKET', 'S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET', 'S3_STORAGE_MODULES_BUCKET',
+      'S3_STORAGE_FILES_BUCKET', 'S3_STORAGE_SEARCH_BUCKET',
+    ]);
   });
 
   test.each([
@@ -93,6 +96,17 @@ describe('.env format', () => {
     const lines = parseDotEnvLines('# top\nexport A=1 # one\n\nB="two"\nnot an assignment\n');
     expect(lines.map((l) => l.key)).toEqual([undefined, 'A', undefined, 'B', undefined]);
     expect(Object.fromEntries(parseDotEnv('A=1 # one\nA=2\n'))).toEqual({ A: '2' });
+  });
+
+  test('quoted values may be followed by a comment, and keep their inner hashes and quotes', () => {
+    const parsed = parseDotEnv([
+      "AWS_REGION='us-east-1' # prod",
+      'B="say \\"hi\\"" # greeting',
+      "C='a # b'",
+      'D="back\\\\nslash"',
+      'E=plain',
+    ].join('\n'));
+    expect(Object.fromEntries(parsed)).toEqual({ AWS_REGION: 'us-east-1', B: 'say "hi"', C: 'a # b', D: 'back\\nslash', E: 'plain' });
   });
 
   test('rejects what a .env file cannot hold', () => {
