@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { outputKeyFor, secretArnOutputKeyFor } from '../../lib/backend-env';
 import { parseDotEnv } from '../../lib/dotenv';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { cli, isolateAwsEnv, tempDir } from './helpers';
+import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
 
 const STACK = 'ConvexStorage-dev';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:convex-storage-dev-key-AbCdEf';
@@ -36,12 +36,7 @@ const cfn = mockClient(CloudFormationClient);
 const sm = mockClient(SecretsManagerClient);
 let tmp: ReturnType<typeof tempDir>;
 
-beforeAll(() => {
-  isolateAwsEnv();
-  // The SDK clients need some credentials to sign with before the mocked send answers.
-  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY00000000';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
-});
+beforeAll(isolateAwsEnvWithTestKeys);
 beforeEach(() => {
   cfn.reset();
   sm.reset();

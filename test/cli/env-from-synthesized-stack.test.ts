@@ -15,7 +15,7 @@ import { parseDotEnv } from '../../lib/dotenv';
 import { ConvexStorageStack } from '../../lib/stack/convex-storage-stack';
 import { StorageEncryption } from '../../lib/storage/convex-storage';
 import { appContext } from '../helpers/cdk-app';
-import { cli, isolateAwsEnv, tempDir } from './helpers';
+import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
 
 const STACK = 'ConvexStorage-test';
 const REGION = 'eu-central-1';
@@ -130,12 +130,7 @@ const VARIANTS = {
 const sm = mockClient(SecretsManagerClient);
 let tmp: ReturnType<typeof tempDir>;
 
-beforeAll(() => {
-  isolateAwsEnv();
-  // The SDK client needs some credentials to sign with before the mocked send answers.
-  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY00000000';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
-});
+beforeAll(isolateAwsEnvWithTestKeys);
 beforeEach(() => {
   sm.reset();
   tmp = tempDir();

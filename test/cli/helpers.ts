@@ -30,6 +30,16 @@ export function isolateAwsEnv(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }
 
+/**
+ * {@link isolateAwsEnv}, plus test-only keys: the SDK clients need credentials to sign with
+ * before a mocked `send` answers.
+ */
+export function isolateAwsEnvWithTestKeys(): void {
+  isolateAwsEnv();
+  process.env.AWS_ACCESS_KEY_ID = 'AKIATESTONLY00000000';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
+}
+
 /** A filter in front of s3rver: return true after answering the request itself. */
 export type RequestFilter = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
