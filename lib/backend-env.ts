@@ -108,6 +108,7 @@ const VARIABLE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [STRICT_BOOLEAN_VARS.disableSse]: 'stops the backend sending x-amz-server-side-encryption: AES256, which would override the buckets\' SSE-KMS default',
   [STRICT_BOOLEAN_VARS.disableChecksums]: 'stops CRC32 part checksums, for providers that do not return them',
   [STRICT_BOOLEAN_VARS.disableRangePrefetch]: 'stops ranged prefetch, for providers with unusual Content-Range answers',
+  [INSTANCE_NAME]: 'the backend\'s instance name, the first part of every S3 key; the access policy covers only its keys, so never change it',
 };
 
 /**

@@ -71,6 +71,12 @@ export interface AccessSettings {
    * @default - no previous key
    */
   readonly previousAccessKeySerial?: number;
+  /**
+   * Whether the stack also runs the backend as an ECS task, whose task role holds the policy.
+   *
+   * @default false
+   */
+  readonly ecsTaskDefinition?: boolean;
 }
 
 /** Every problem with a combination of access settings, one sentence each. */
@@ -82,6 +88,12 @@ export function accessSettingsProblems(settings: AccessSettings): string[] {
     }
   } else if (settings.trustedPrincipal !== undefined) {
     problems.push('trustedPrincipal applies to access role only: the IAM user of access user is not assumed by a service. Set access to role or drop trustedPrincipal.');
+  }
+  if (settings.ecsTaskDefinition && settings.mode === BackendAccessMode.USER) {
+    problems.push('access user creates access keys for a backend outside AWS, but the ECS task runs with its own task role and must not use keys: drop access=user (or ecs=true).');
+  }
+  if (settings.ecsTaskDefinition && settings.trustedPrincipal !== undefined) {
+    problems.push('trustedPrincipal configures the stand-alone backend role, which the ECS task replaces with its task role: drop trustedPrincipal (or ecs=true).');
   }
   if (settings.trustedPrincipal !== undefined) {
     problems.push(...servicePrincipalProblems(settings.trustedPrincipal).map((p) => `trustedPrincipal '${settings.trustedPrincipal}' ${p}.`));

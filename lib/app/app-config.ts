@@ -3,8 +3,8 @@ import { IConstruct } from 'constructs';
 import { ContextReader } from './context';
 import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSettingsProblems } from '../access/access-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
-import { ConvexStorageProps, StorageEncryption, StorageLayout } from '../storage/convex-storage';
-import { BACKEND_CONTEXT_KEYS, readBackendOptions } from '../ecs/backend-context';
+import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
+import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Everything the app builds, read from CDK context. */
@@ -68,8 +68,13 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
     instanceName: readInstanceName(context),
   };
-  const access = readAccess(context);
+  // The construct's own checks, now: every bad value is reported in this one round.
+  for (const problem of convexStoragePropsProblems(storage)) {
+    context.addProblem(problem);
+  }
   const backend = readBackendOptions(context, storage);
+  const access = readAccess(context, backend !== undefined);
+  context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
   return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
 }
@@ -84,13 +89,14 @@ function readInstanceName(context: ContextReader): string | undefined {
   return problems.length === 0 ? name : undefined;
 }
 
-function readAccess(context: ContextReader): AccessSettings {
+function readAccess(context: ContextReader, ecsTaskDefinition: boolean): AccessSettings {
   const mode = context.oneOf('access', [BackendAccessMode.ROLE, BackendAccessMode.USER] as const) ?? BackendAccessMode.ROLE;
   const settings: AccessSettings = {
     mode,
     trustedPrincipal: context.string('trustedPrincipal'),
     accessKeySerial: context.integer('accessKeySerial'),
     previousAccessKeySerial: context.integer('previousAccessKeySerial'),
+    ecsTaskDefinition,
   };
   for (const problem of accessSettingsProblems(settings)) {
     context.addProblem(problem);

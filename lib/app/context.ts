@@ -62,6 +62,20 @@ export class ContextReader {
     return undefined;
   }
 
+  /**
+   * Records a problem for every context key the app does not read, with the nearest known key:
+   * a misspelt `-c encrytion=kms` must not synthesize SSE-S3 buckets in silence. Keys with `:`
+   * or `@` belong to the CDK itself (feature flags, lookups, CLI settings) and are skipped.
+   */
+  public rejectUnknownKeys(known: readonly string[]): void {
+    for (const key of Object.keys(this.scope.node.getAllContext())) {
+      if (key.includes(':') || key.includes('@') || known.includes(key)) continue;
+      const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+      const hint = nearest !== undefined && editDistance(key, nearest) <= 3 ? ` Did you mean '${nearest}'?` : '';
+      this.problems.push(`${key}: not a context key of this app.${hint} The keys are ${known.map((k) => `'${k}'`).join(', ')}.`);
+    }
+  }
+
   /** Records a problem found by the caller. */
   public addProblem(problem: string): void {
     this.problems.push(problem);
@@ -73,4 +87,19 @@ export class ContextReader {
       throw new Error(`Invalid CDK context (set with -c key=value or in cdk.json):\n${this.problems.map((p) => `  - ${p}`).join('\n')}`);
     }
   }
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0];
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j];
+      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length];
 }

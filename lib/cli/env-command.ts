@@ -10,6 +10,7 @@ import {
   INSTANCE_NAME,
   PRESENCE_FLAG_VARS,
   REQUIRED_S3_VARS,
+  S3_ENDPOINT_URL,
   SECRET_VARS,
   STRICT_BOOLEAN_VARS,
   isStrictBooleanValue,
@@ -19,7 +20,7 @@ import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, stringFlag, type Flags } from './args';
 import { checkBackendEnv, envValue, missingRequired } from './env-checks';
-import { readIfExists, replaceEnvFile } from './env-file';
+import { readIfExists, replaceEnvFile, type BackupResult } from './env-file';
 import { bucketFlagName, planFromProvider, planFromStackOutputs, type EnvPlan } from './env-plan';
 import { CliError, EXIT, UsageError, type CliIo } from './io';
 import { describeStackOutputs, readAccessKeySecret, readOutputsFile } from './stack-outputs';
@@ -39,24 +40,43 @@ export const ENV_OPTIONS = {
   out: { type: 'string' },
   print: { type: 'boolean' },
   'show-secrets': { type: 'boolean' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const MASK = '********';
 
+/** The header comment above the block `env` appends; rewritten when a later run changes values. */
+const HEADER_PREFIX = 'Convex S3 storage, written by convex-storage env from ';
+const HEADER_LINE = /^# Convex S3 storage, written by convex-storage env from [^\r\n]*$/gm;
+
+/**
+ * Variables that say where the backend's objects are. The backend does not notice when one
+ * changes: it starts and cannot find what it stored.
+ */
+const LOCATION_VARS: readonly string[] = [AWS_REGION, S3_ENDPOINT_URL, ...STORAGE_KINDS.map((k) => k.envVar)];
+
 /** Runs `env` with already-split arguments; returns the exit code. */
 export async function runEnv(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags('env', argv, ENV_OPTIONS);
+  // Flag conflicts first, so a bad command line makes no AWS call.
+  const print = booleanFlag(flags, 'print');
+  if (print && stringFlag(flags, 'out') !== undefined) {
+    throw new UsageError('--print writes to stdout; do not combine it with --out.');
+  }
+  if (print && booleanFlag(flags, 'force')) {
+    throw new UsageError('--force applies to writing a file; --print writes none.');
+  }
+  if (!print && booleanFlag(flags, 'show-secrets')) {
+    throw new UsageError('--show-secrets applies to --print only.');
+  }
   const plan = await buildPlan(flags, io);
   validatePlan(plan);
   for (const note of plan.notes) {
     io.stderr(`note: ${note}\n`);
   }
 
-  if (booleanFlag(flags, 'print')) {
-    if (stringFlag(flags, 'out') !== undefined) {
-      throw new UsageError('--print writes to stdout; do not combine it with --out.');
-    }
+  if (print) {
     const show = booleanFlag(flags, 'show-secrets');
     const lines = plan.set.map(({ key, value }) => formatDotEnvLine(key, !show && SECRET_VARS.includes(key) ? MASK : value));
     io.stdout(`${lines.join('\n')}\n`);
@@ -64,9 +84,6 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
       io.stderr('note: secrets are masked; add --show-secrets to print them.\n');
     }
     return EXIT.ok;
-  }
-  if (booleanFlag(flags, 'show-secrets')) {
-    throw new UsageError('--show-secrets applies to --print only.');
   }
 
   const out = resolve(io.cwd, stringFlag(flags, 'out') ?? '.env');
@@ -76,16 +93,24 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     throw new CliError(`Cannot read ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}): fix its permissions or pass another --out.`);
   }
-  checkInstanceNameKept(out, previous, plan, io);
+  const force = booleanFlag(flags, 'force');
+  checkInstanceNameKept(out, previous, plan, force, io);
+  const header = `${HEADER_PREFIX}${plan.source}`;
+  // One header per file: a file that has one keeps it in place (appended keys go below without
+  // a second), and it is rewritten to name the latest source when values change.
+  const hadHeader = previous !== undefined && new RegExp(HEADER_LINE.source, 'm').test(previous);
   const merged = mergeDotEnv(
     previous ?? '',
     plan.set,
     plan.remove.map((r) => r.key),
-    `Convex S3 storage, written by convex-storage env from ${plan.source}`,
+    hadHeader ? undefined : header,
   );
+  const unchanged = previous !== undefined && merged.text === previous;
+  const text = unchanged ? merged.text : merged.text.replace(HEADER_LINE, `# ${header}`);
 
   // Everything is validated on the merged result before anything touches the disk.
-  const values = parseDotEnv(merged.text);
+  const values = parseDotEnv(text);
+  checkStorageLocationKept(out, previous, values, plan, force, io);
   const missing = missingRequired(values);
   if (missing.length > 0) {
     throw new CliError(`Refusing to write ${out}: ${missing.join(', ')} would be empty, and the backend would silently use local disk.`);
@@ -101,10 +126,15 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`warning: ${out}: ${finding.message}\n`);
     }
   }
+  const next = `Next: convex-storage verify --file ${stringFlag(flags, 'out') ?? '.env'}\n`;
+  if (unchanged) {
+    io.stderr(`${out} unchanged: it already has these values from ${plan.source}. Nothing written, no backup made.\n${next}`);
+    return EXIT.ok;
+  }
 
-  let backup: string | undefined;
+  let backup: BackupResult | undefined;
   try {
-    backup = replaceEnvFile(out, merged.text, previous);
+    backup = replaceEnvFile(out, text, previous);
   } catch (err) {
     throw new CliError(`Cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the directory exists and is writable.`);
   }
@@ -120,9 +150,13 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`  removed: ${key}${reasons.has(key) ? ` (${reasons.get(key)})` : ' (a later duplicate line would have overridden the new value)'}\n`);
   }
   if (backup !== undefined) {
-    io.stderr(`  backup of the previous file: ${backup} (mode 0600)\n`);
+    io.stderr(
+      backup.existing
+        ? `  the previous file is already backed up as ${backup.path}\n`
+        : `  backup of the previous file: ${backup.path} (mode 0600)\n`,
+    );
   }
-  io.stderr(`Next: convex-storage verify --env-file ${stringFlag(flags, 'out') ?? '.env'}\n`);
+  io.stderr(next);
   return EXIT.ok;
 }
 
@@ -177,7 +211,7 @@ async function buildPlan(flags: Flags, io: CliIo): Promise<EnvPlan> {
  * after it, so a new name strands all data. Warns when the file had no name but already pointed
  * the backend at buckets: that backend ran as the image's default.
  */
-function checkInstanceNameKept(out: string, previous: string | undefined, plan: EnvPlan, io: CliIo): void {
+function checkInstanceNameKept(out: string, previous: string | undefined, plan: EnvPlan, force: boolean, io: CliIo): void {
   const wanted = plan.set.find((e) => e.key === INSTANCE_NAME)?.value;
   if (wanted === undefined || previous === undefined) {
     return;
@@ -190,7 +224,8 @@ function checkInstanceNameKept(out: string, previous: string | undefined, plan: 
         `Changing ${INSTANCE_NAME} strands all data: the backend's objects live under '${current}-<uuid>/' and its database ` +
         `is named after '${current}', so it refuses to start or cannot find them (and the stack's access policy covers only ` +
         `'${wanted}-<uuid>/' keys). Deploy the stack with instanceName '${current}' (e.g. cdk deploy -c instanceName=${current}); ` +
-        `only for a brand-new deployment with no data, remove the ${INSTANCE_NAME} line from ${out} and run again.`,
+        `only for a brand-new deployment with no data, remove the ${INSTANCE_NAME} line from ${out} and run again.` +
+        (force ? ` (--force does not override this: the stack's access policy allows only '${wanted}-<uuid>/' keys.)` : ''),
     );
   }
   if (current === undefined && missingRequired(existing).length < REQUIRED_S3_VARS.length) {
@@ -200,6 +235,60 @@ function checkInstanceNameKept(out: string, previous: string | undefined, plan: 
         `its data; deploy the stack with instanceName '${DEFAULT_INSTANCE_NAME}' in that case.\n`,
     );
   }
+}
+
+/**
+ * Refuses, unless `--force`, to change where the backend's objects are: a non-empty
+ * `AWS_REGION`, `S3_ENDPOINT_URL` or bucket variable of the existing file that would get another
+ * value (or be removed). The backend does not notice: it starts, cannot find its objects, and
+ * everything stored so far is stranded.
+ */
+function checkStorageLocationKept(
+  out: string,
+  previous: string | undefined,
+  next: ReadonlyMap<string, string>,
+  plan: EnvPlan,
+  force: boolean,
+  io: CliIo,
+): void {
+  if (previous === undefined) {
+    return;
+  }
+  const existing = parseDotEnv(previous);
+  const changes = LOCATION_VARS.flatMap((key) => {
+    const before = envValue(existing, key);
+    const after = envValue(next, key);
+    if (before === undefined || before === after) {
+      return [];
+    }
+    const shown = after === undefined ? (key === S3_ENDPOINT_URL ? '(removed: AWS S3)' : '(removed)') : `'${after}'`;
+    return [`  ${key}: '${before}' -> ${shown}`];
+  });
+  if (changes.length === 0) {
+    return;
+  }
+  const list = changes.join('\n');
+  if (force) {
+    io.stderr(`warning: --force: changing where the backend's data is (${out}):\n${list}\n`);
+    return;
+  }
+  const neverS3 =
+    missingRequired(existing).length > 0
+      ? ` (${out} does not set ${AWS_REGION} and all five bucket variables, so a backend that used it kept its data on local ` +
+        'disk, not in these buckets: then --force is safe)'
+      : '';
+  throw new CliError(
+    `Refusing to write ${out}: ${plan.source} would change where the backend's data is:\n${list}\n` +
+      'The backend does not notice a new bucket name, endpoint or region: it starts, cannot find the objects it stored ' +
+      '(files, function modules, search indexes, exports), and all data stored so far is stranded. ' +
+      `Run again with --force only if the backend has no data yet${neverS3}, or when you are moving it: ` +
+      '`npx convex export --path backup.zip` from the backend first, then env --force, start the backend on the new ' +
+      'storage, and `npx convex import backup.zip`. ' +
+      (plan.source.startsWith('--provider')
+        ? 'If you meant to keep the storage, pass the values in the file (--region, --endpoint, --bucket-prefix or the ' +
+          'per-kind --<kind>-bucket flags) so nothing changes.'
+        : 'If you meant to keep the storage, check that --stack / --outputs-file name the stack this backend already uses.'),
+  );
 }
 
 /** Checks the plan itself: the six required values, exact booleans, no presence flag. */

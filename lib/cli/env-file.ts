@@ -1,9 +1,10 @@
 /**
- * Writing the backend's `.env` safely: the previous file is kept as a backup, the new one
- * replaces it atomically, and both are readable by their owner only (the file holds keys).
+ * Writing the backend's `.env` safely: the previous file is kept as a timestamped backup that is
+ * never overwritten, the new one replaces it atomically, and both are readable by their owner
+ * only (the file holds keys).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Owner read/write only. */
@@ -47,22 +48,78 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
-/** The backup path of an env file: `<path>.bak`. */
-export function backupPathFor(path: string): string {
-  return `${path}.bak`;
+/** `YYYYMMDDTHHMMSSZ` (UTC), the suffix of a backup's name. */
+export function backupTimestamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The backup path of an env file written at `now`: `<path>.bak-<YYYYMMDDTHHMMSSZ>`. */
+export function backupPathFor(path: string, now: Date): string {
+  return `${path}.bak-${backupTimestamp(now)}`;
+}
+
+/** Existing backups of `path` (`<path>.bak-*`, and the `<path>.bak` of earlier versions). */
+function existingBackups(path: string): string[] {
+  const name = basename(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e === `${name}.bak` || e.startsWith(`${name}.bak-`)).map((e) => join(dirname(path), e));
 }
 
 /**
- * Replaces the env file at `path` with `text`, first saving `previous` (the file's current
- * contents, if any) as `<path>.bak`. Both end up with mode 0600.
- *
- * @returns the backup's path, if one was written.
+ * Writes `text` to a new file at `path`, atomically and without ever replacing an existing file:
+ * a temporary file is linked to `path` (link fails with EEXIST where rename would overwrite).
  */
-export function replaceEnvFile(path: string, text: string, previous: string | undefined): string | undefined {
-  let backup: string | undefined;
+function writeFileExclusive(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileAtomic(temp, text);
+  try {
+    linkSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Where the previous file was kept. */
+export interface BackupResult {
+  readonly path: string;
+  /** True when an existing backup already held exactly the previous contents (none written). */
+  readonly existing: boolean;
+}
+
+/**
+ * Replaces the env file at `path` with `text`, first keeping `previous` (the file's current
+ * contents, if any) as `<path>.bak-<YYYYMMDDTHHMMSSZ>`. A backup is never overwritten: when one
+ * already holds exactly `previous`, no new one is written; two runs in the same second get
+ * `-2`, `-3`... Both files end up with mode 0600. The caller writes nothing when `text` equals
+ * `previous`.
+ *
+ * @returns the backup, if the file existed.
+ */
+export function replaceEnvFile(path: string, text: string, previous: string | undefined, now: Date = new Date()): BackupResult | undefined {
+  let backup: BackupResult | undefined;
   if (previous !== undefined) {
-    backup = backupPathFor(path);
-    writeFileAtomic(backup, previous);
+    const same = existingBackups(path).find((candidate) => readIfExists(candidate) === previous);
+    if (same !== undefined) {
+      backup = { path: same, existing: true };
+    } else {
+      const base = backupPathFor(path, now);
+      for (let attempt = 1; backup === undefined; attempt++) {
+        const candidate = attempt === 1 ? base : `${base}-${attempt}`;
+        try {
+          writeFileExclusive(candidate, previous);
+          backup = { path: candidate, existing: false };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) {
+            throw err;
+          }
+        }
+      }
+    }
   }
   writeFileAtomic(path, text);
   return backup;

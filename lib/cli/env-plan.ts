@@ -17,7 +17,8 @@ import {
   strictBoolean,
 } from '../backend-env';
 import type { DotEnvEntry } from '../dotenv';
-import { STORAGE_KINDS } from '../storage-kinds';
+import { STORAGE_KINDS, type StorageKindSpec } from '../storage-kinds';
+import { bucketNameProblems } from '../storage/bucket-names';
 import { CliError, UsageError } from './io';
 import { PROVIDER_NAMES, providerPreset, type ProviderPreset } from './providers';
 import type { AccessKeyPair, StackOutputs } from './stack-outputs';
@@ -82,9 +83,15 @@ export async function planFromStackOutputs(
   if (secretArn) {
     const pair = await readSecret(secretArn);
     if (keyId && keyId !== pair.accessKeyId) {
+      // The stack writes its active key to both the output and the secret, so they differ only
+      // when the outputs are stale (an old outputs file, a stack not yet updated) or the secret
+      // was edited by hand.
       notes.push(
-        `The secret holds key ${pair.accessKeyId}, the stack output ${keyId}: a key rotation is under way. ` +
-          'The secret\'s pair is written (it is the current one).',
+        `The secret ${secretArn} holds key ${pair.accessKeyId}, but the stack output ${outputKeyFor(AWS_ACCESS_KEY_ID)} says ${keyId}. ` +
+          'The stack writes its active key to both, so the outputs are stale (an old --outputs-file, or a deployment not ' +
+          'finished) or the secret was edited by hand. Written: the secret\'s pair (key ' +
+          `${pair.accessKeyId}), the one the secret holds now. Check it with convex-storage verify; if it fails, ` +
+          'redeploy the stack (or re-run cdk deploy --outputs-file) and run env again.',
       );
     }
     set.push({ key: AWS_ACCESS_KEY_ID, value: pair.accessKeyId }, { key: AWS_SECRET_ACCESS_KEY, value: pair.secretAccessKey });
@@ -123,6 +130,42 @@ export function bucketFlagName(bucketSuffix: string): string {
   return `${bucketSuffix}-bucket`;
 }
 
+/**
+ * The bucket name of each kind and the flag it came from. A per-kind flag overrides the
+ * `--bucket-prefix` name of its kind; `--bucket` (one bucket for all five) combines with neither.
+ *
+ * @throws UsageError on contradicting flags or a kind without a name.
+ */
+function bucketNames(flags: ProviderFlags): { kind: StorageKindSpec; name: string; flag: string }[] {
+  const perKind = STORAGE_KINDS.filter((k) => flags.buckets[k.kind] !== undefined).map((k) => `--${bucketFlagName(k.bucketSuffix)}`);
+  if (flags.bucket !== undefined && flags.bucketPrefix !== undefined) {
+    throw new UsageError('--bucket (one bucket for all five kinds) and --bucket-prefix (one bucket per kind) contradict each other: pass one of them.');
+  }
+  if (flags.bucket !== undefined && perKind.length > 0) {
+    throw new UsageError(
+      `--bucket puts all five kinds in one bucket; ${perKind.join(', ')} would name another: pass --bucket alone, or per-kind ` +
+        'flags (alone or with --bucket-prefix, whose names they override for their kinds).',
+    );
+  }
+  return STORAGE_KINDS.map((kind) => {
+    const flag = `--${bucketFlagName(kind.bucketSuffix)}`;
+    const own = flags.buckets[kind.kind];
+    if (own !== undefined) {
+      return { kind, name: own, flag };
+    }
+    if (flags.bucket !== undefined) {
+      return { kind, name: flags.bucket, flag: '--bucket' };
+    }
+    if (flags.bucketPrefix !== undefined) {
+      return { kind, name: `${flags.bucketPrefix}-${kind.bucketSuffix}`, flag: '--bucket-prefix' };
+    }
+    throw new UsageError(
+      `No bucket name for ${kind.envVar}: pass ${flag} NAME, --bucket-prefix PREFIX ` +
+        '(names become PREFIX-<kind>), or --bucket NAME (one bucket for all five).',
+    );
+  });
+}
+
 /** Plans the `.env` for a provider from flags and the credentials in `processEnv`. */
 export function planFromProvider(flags: ProviderFlags, processEnv: NodeJS.ProcessEnv): EnvPlan {
   const preset: ProviderPreset | undefined = providerPreset(flags.provider);
@@ -157,15 +200,16 @@ export function planFromProvider(flags: ProviderFlags, processEnv: NodeJS.Proces
     throw new UsageError(`--role and --kms apply to --provider aws only.`);
   }
 
-  for (const kind of STORAGE_KINDS) {
-    const name = flags.buckets[kind.kind] ?? flags.bucket ?? (flags.bucketPrefix ? `${flags.bucketPrefix}-${kind.bucketSuffix}` : undefined);
-    if (!name) {
+  for (const { kind, name, flag } of bucketNames(flags)) {
+    set.push({ key: kind.envVar, value: name });
+    const problems = bucketNameProblems(name);
+    if (problems.length > 0) {
+      const given = flag === '--bucket-prefix' ? `--bucket-prefix '${flags.bucketPrefix ?? ''}' gives ${kind.envVar} the name '${name}', which` : `${flag} '${name}'`;
       throw new UsageError(
-        `No bucket name for ${kind.envVar}: pass --${bucketFlagName(kind.bucketSuffix)} NAME, --bucket-prefix PREFIX ` +
-          '(names become PREFIX-<kind>), or --bucket NAME (one bucket for all five).',
+        `${given} is not a valid bucket name: it ${problems.join('; it ')}. S3 bucket names are 3 to 63 lowercase letters, ` +
+          'digits, dots and hyphens, starting and ending with a letter or digit.',
       );
     }
-    set.push({ key: kind.envVar, value: name });
   }
 
   const flagSettings: [string, boolean | undefined, string][] = [

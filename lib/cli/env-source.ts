@@ -1,12 +1,43 @@
 /**
  * Where `verify` and `provision` read the backend's settings from: a `.env` file (default) or,
  * with `--process-env`, this process's environment.
+ *
+ * The file is named with `--file` or its alias `--env-file`. Node 20 scans the whole command line
+ * for `--env-file`, script arguments included, and exits 9 ("not found") before this code runs
+ * when that file is missing; `--file` is not a Node option, so it always reaches us.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDotEnv } from '../dotenv';
-import { CliError, type CliIo } from './io';
+import { booleanFlag, stringFlag, type Flags } from './args';
+import { CliError, UsageError, type CliIo } from './io';
 import type { EnvValues } from './env-checks';
+
+/** The options that choose the source, for a command's parseFlags. */
+export const SOURCE_OPTIONS = {
+  file: { type: 'string' },
+  'env-file': { type: 'string' },
+  'process-env': { type: 'boolean' },
+} as const;
+
+/**
+ * Reads the backend environment named by {@link SOURCE_OPTIONS}.
+ *
+ * @throws UsageError when `--file` and `--env-file` name different files, or a file is given
+ *   with `--process-env`.
+ */
+export function loadBackendEnvFromFlags(io: CliIo, flags: Flags): LoadedEnv {
+  const file = stringFlag(flags, 'file');
+  const envFile = stringFlag(flags, 'env-file');
+  if (file !== undefined && envFile !== undefined && file !== envFile) {
+    throw new UsageError(`--file and --env-file are the same option and name different files ('${file}', '${envFile}'): pass one.`);
+  }
+  const useProcessEnv = booleanFlag(flags, 'process-env');
+  if (useProcessEnv && (file ?? envFile) !== undefined) {
+    throw new UsageError('--process-env reads this process\'s environment instead of a file: do not combine it with --file.');
+  }
+  return loadBackendEnv(io, file ?? envFile, useProcessEnv);
+}
 
 /** The values and a description of where they came from. */
 export interface LoadedEnv {
@@ -18,7 +49,7 @@ export interface LoadedEnv {
 /**
  * Reads the backend environment.
  *
- * @throws CliError when the file cannot be read, naming `--env-file` and `--process-env`.
+ * @throws CliError when the file cannot be read, naming `--file` and `--process-env`.
  */
 export function loadBackendEnv(io: CliIo, envFile: string | undefined, useProcessEnv: boolean): LoadedEnv {
   if (useProcessEnv) {
@@ -38,7 +69,7 @@ export function loadBackendEnv(io: CliIo, envFile: string | undefined, useProces
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(
       code === 'ENOENT'
-        ? `No file at ${path}. Pass --env-file PATH, or --process-env to check this process's environment.`
+        ? `No file at ${path}. Pass --file PATH, or --process-env to check this process's environment.`
         : `Cannot read ${path} (${code ?? String(err)}).`,
     );
   }

@@ -16,6 +16,10 @@ import { LIFECYCLE_DEFAULTS } from '../storage-kinds';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { PROVIDER_PRESETS } from './providers';
 
+/** Why --file exists, for the help texts. */
+const NODE20_ENV_FILE = `Node 20 itself also reads --env-file after
+                      the script name, and exits 9 before convex-storage runs if that file is missing`;
+
 const EXIT_CODES = `Exit codes: 0 success, 1 failure (a check failed or the command refused), 2 bad command line.`;
 
 /** Help of the program itself. */
@@ -44,15 +48,21 @@ export const ENV_HELP = `Usage:
   convex-storage env --provider P [--endpoint URL] [--region R] (--bucket-prefix P | --bucket NAME | --<kind>-bucket NAME...)
 
 Writes the variables the backend reads into an .env file, merged into the existing file: other
-variables and comments stay in place, the previous file is kept as <out>.bak, the new file is
-written atomically with mode 0600. Nothing is written if ${REQUIRED_S3_VARS.join(', ')}
-would be empty.
+variables and comments stay in place, the new file is written atomically with mode 0600, and the
+previous one is kept as <out>.bak-<YYYYMMDDTHHMMSSZ> (mode 0600; never overwritten, and not
+repeated when an existing backup already holds it). When nothing would change, nothing is written.
+Nothing is written if ${REQUIRED_S3_VARS.join(', ')} would be empty.
+
+Where the data is stays put: env refuses (exit 1, nothing written) to change a non-empty
+${AWS_REGION}, ${S3_ENDPOINT_URL} or S3_STORAGE_*_BUCKET already in the file. The backend does not
+notice such a change; it just cannot find its objects. Pass --force only when the backend has no
+data yet, or when moving it with npx convex export / npx convex import.
 
 From a stack (name pattern ConvexStorage-<stage>): in IAM-user mode the secret access key is read
 from Secrets Manager with your own AWS credentials; in role mode no keys are written (and old
 ones are removed: environment keys would take precedence over the role). ${INSTANCE_NAME} is
 written when the stack has one; env refuses to change a different ${INSTANCE_NAME} already in the
-file (a new name strands all data).
+file (a new name strands all data; --force does not override this, remove the line instead).
 
 Options:
   --stack NAME                    the storage stack, e.g. ConvexStorage-dev
@@ -61,13 +71,16 @@ Options:
   --provider P                    aws | r2 | minio | spaces | b2 (flags each provider needs are set for you)
   --endpoint URL                  ${S3_ENDPOINT_URL} (required for r2 and minio)
   --bucket-prefix PREFIX          bucket names PREFIX-<kind>: ${STORAGE_KINDS.map((k) => k.bucketSuffix).join(', ')}
-  --bucket NAME                   one bucket for all five kinds
+  --bucket NAME                   one bucket for all five kinds (not with --bucket-prefix or --<kind>-bucket)
 ${bucketFlags}
+                                  (a --<kind>-bucket flag overrides that kind's --bucket-prefix name;
+                                  names must follow the S3 rules: 3-63 lowercase letters, digits, dots, hyphens)
   --role                          aws: the backend uses an IAM role, write no keys
   --kms                           aws: the buckets use SSE-KMS (writes ${STRICT_BOOLEAN_VARS.disableSse}=true)
   --out PATH                      file to write (default .env)
   --print                         print the variables to stdout instead of writing
   --show-secrets                  with --print: do not mask ${AWS_SECRET_ACCESS_KEY} / ${AWS_SESSION_TOKEN}
+  --force                         change ${AWS_REGION}, ${S3_ENDPOINT_URL} or bucket names already in the file
   -h, --help                      this help
 
 Providers (credentials come from ${AWS_ACCESS_KEY_ID} / ${AWS_SECRET_ACCESS_KEY} in your environment:
@@ -78,7 +91,7 @@ ${EXIT_CODES}
 `;
 
 /** Help of `verify`. */
-export const VERIFY_HELP = `Usage: convex-storage verify [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
+export const VERIFY_HELP = `Usage: convex-storage verify [--file PATH | --process-env] [--file-only] [--timeout SECONDS] [--json]
 
 Checks a configuration the way the backend will use it:
   1. the variables: ${REQUIRED_S3_VARS.join(', ')}
@@ -100,7 +113,8 @@ Checks a configuration the way the backend will use it:
 Each failure names the setting to change. Progress goes to stderr, the result to stdout.
 
 Options:
-  --env-file PATH     the backend's .env (default .env)
+  --file PATH         the backend's .env (default .env)
+  --env-file PATH     the same, but on Node 20 use --file: ${NODE20_ENV_FILE}
   --process-env       check this process's environment instead of a file
   --file-only         check the variables only, make no request
   --timeout SECONDS   bound on connecting and on each answer (default 5)
@@ -108,13 +122,15 @@ Options:
   -h, --help          this help
 
 Credentials: the keys in the configuration when it has both, else this machine's default AWS
-credential chain, with a warning: a pass then proves the buckets and settings, not the backend
-role's permissions (run verify where the backend runs, or with the role's credentials).
+credential chain (it reads ${AWS_ACCESS_KEY_ID}/${AWS_SECRET_ACCESS_KEY} of this process's
+environment first; the progress line says which keys were used), with a warning: a pass then
+proves the buckets and settings, not the backend role's permissions (run verify where the
+backend runs, or with the role's credentials).
 ${EXIT_CODES}
 `;
 
 /** Help of `provision`. */
-export const PROVISION_HELP = `Usage: convex-storage provision [--env-file PATH | --process-env] [--timeout SECONDS] [--json]
+export const PROVISION_HELP = `Usage: convex-storage provision [--file PATH | --process-env] [--timeout SECONDS] [--json]
 
 For S3-compatible providers that CDK does not reach (MinIO, R2, Spaces, B2): creates the buckets
 the .env names (${S3_ENDPOINT_URL} must be set) when missing, enables versioning, and sets the same
@@ -126,7 +142,8 @@ support. Safe to run again. On AWS use \`cdk deploy\` instead; provision refuses
 Use credentials allowed to create and configure buckets (often not the backend's own key).
 
 Options:
-  --env-file PATH     the backend's .env (default .env)
+  --file PATH         the backend's .env (default .env)
+  --env-file PATH     the same, but on Node 20 use --file: ${NODE20_ENV_FILE}
   --process-env       read the settings from this process's environment
   --timeout SECONDS   bound on connecting and on each answer (default 5)
   --json              machine-readable result on stdout

@@ -13,10 +13,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { S3_ENDPOINT_URL } from '../backend-env';
-import { booleanFlag, parseFlags, stringFlag, timeoutFlag } from './args';
+import { booleanFlag, parseFlags, timeoutFlag } from './args';
 import { describeError, diagnose, errorCode, httpStatus } from './diagnosis';
 import { checkBackendEnv } from './env-checks';
-import { loadBackendEnv } from './env-source';
+import { SOURCE_OPTIONS, loadBackendEnvFromFlags } from './env-source';
 import { CliError, EXIT, type CliIo } from './io';
 import { RULE_ID_PREFIX, lifecycleRulesFor } from './lifecycle';
 import { backendS3Settings, createBackendS3Client } from './s3-client';
@@ -58,14 +58,13 @@ function isUnsupported(err: unknown): boolean {
 /** Runs `provision`; returns the exit code. */
 export async function runProvision(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags('provision', argv, {
-    'env-file': { type: 'string' },
-    'process-env': { type: 'boolean' },
+    ...SOURCE_OPTIONS,
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   const timeoutMs = timeoutFlag(flags, DEFAULT_TIMEOUT_SECONDS);
-  const loaded = loadBackendEnv(io, stringFlag(flags, 'env-file'), booleanFlag(flags, 'process-env'));
+  const loaded = loadBackendEnvFromFlags(io, flags);
   const settings = backendS3Settings(loaded.values);
   if (settings.endpoint === undefined) {
     throw new CliError(

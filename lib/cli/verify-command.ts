@@ -1,11 +1,11 @@
 /**
  * `convex-storage verify`: checks a backend configuration the way the backend will use it.
  */
-import { AWS_REGION, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS } from '../backend-env';
+import { AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS } from '../backend-env';
 import { STORAGE_KINDS } from '../storage-kinds';
-import { booleanFlag, parseFlags, stringFlag, timeoutFlag } from './args';
+import { booleanFlag, parseFlags, timeoutFlag } from './args';
 import { checkBackendEnv, envValue, type EnvFinding } from './env-checks';
-import { loadBackendEnv } from './env-source';
+import { SOURCE_OPTIONS, loadBackendEnvFromFlags } from './env-source';
 import { EXIT, type CliIo } from './io';
 import { PROBE_STEPS, probeBucket, type BucketProbeResult, type ProbeTarget, type StepOutcome } from './probe';
 import { backendS3Settings, createBackendS3Client, type BackendS3Settings } from './s3-client';
@@ -21,6 +21,8 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly source: string;
   readonly settings: BackendS3Settings;
+  /** Which credentials the probes sign with, in words. */
+  readonly credentials: string;
   readonly findings: readonly EnvFinding[];
   /** One entry per bucket variable, in table order (a shared bucket's result repeats). */
   readonly variables: readonly { readonly variable: string; readonly bucket: string; readonly result?: BucketProbeResult }[];
@@ -31,19 +33,19 @@ export interface VerifyReport {
 /** Runs `verify` with already-split arguments; returns the exit code. */
 export async function runVerify(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags('verify', argv, {
-    'env-file': { type: 'string' },
-    'process-env': { type: 'boolean' },
+    ...SOURCE_OPTIONS,
     'file-only': { type: 'boolean' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   const timeoutMs = timeoutFlag(flags, DEFAULT_TIMEOUT_SECONDS);
-  const loaded = loadBackendEnv(io, stringFlag(flags, 'env-file'), booleanFlag(flags, 'process-env'));
+  const loaded = loadBackendEnvFromFlags(io, flags);
   const report = await verifyEnv(loaded.values, loaded.source, {
     timeoutMs,
     probe: !booleanFlag(flags, 'file-only'),
     progress: (line) => io.stderr(`${line}\n`),
+    processEnv: io.env,
   });
   io.stdout(booleanFlag(flags, 'json') ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
   return report.ok ? EXIT.ok : EXIT.failure;
@@ -55,6 +57,13 @@ export interface VerifyOptions {
   /** False: check the variables only, make no request. */
   readonly probe: boolean;
   readonly progress: (line: string) => void;
+  /**
+   * The environment the SDK's default credential chain reads, used only to say which
+   * credentials it will find (it reads environment keys first).
+   *
+   * @default - unknown: the chain is described in general terms
+   */
+  readonly processEnv?: NodeJS.ProcessEnv;
 }
 
 /** Checks the variables, then probes every distinct bucket concurrently. */
@@ -63,8 +72,9 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   const findings = checkBackendEnv(values);
   const targets = bucketTargets(values);
   const willProbe = options.probe && settings.region !== undefined && targets.length > 0;
+  const credentials = describeCredentials(values, source, options.processEnv);
   if (willProbe && settings.credentialSource === 'default-chain') {
-    findings.push(defaultChainWarning(source));
+    findings.push(defaultChainWarning(source, credentials));
   }
   options.progress(`Checking ${source}`);
   // Errors are listed once, in the result; warnings and notes only here.
@@ -88,7 +98,7 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   } else if (targets.length === 0) {
     skipped = 'no bucket variable is set';
   } else {
-    options.progress(`Probing ${targets.length} bucket${targets.length === 1 ? '' : 's'} ${describeSettings(settings)}`);
+    options.progress(`Probing ${targets.length} bucket${targets.length === 1 ? '' : 's'} ${describeSettings(settings, credentials)}`);
     const client = createBackendS3Client(values, { timeoutMs: options.timeoutMs, maxAttempts: MAX_ATTEMPTS });
     try {
       const probed = await Promise.all(
@@ -116,35 +126,62 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   });
   // Probes are skipped only for --file-only or when the variables already have errors.
   const ok = !findings.some((f) => f.level === 'error') && [...results.values()].every((r) => r.status !== 'failed');
-  return { ok, source, settings, findings, variables, skipped };
+  return { ok, source, settings, credentials, findings, variables, skipped };
+}
+
+/**
+ * Which credentials the probes sign with. Keys in the configuration are passed to the client
+ * explicitly, so environment keys cannot shadow them. Without them the SDK's default chain
+ * decides, and it reads the process's AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY first: say so
+ * when they are set, since those are then the keys tested, not the file's.
+ *
+ * (Node 20 treats a `--env-file` after the script name as its own option, but measured on
+ * 20.20 it only checks that the file exists and does not load it. A file Node does load, with
+ * `node --env-file=.env` before the script, puts the same keys in both places: they are still
+ * reported as the configuration's, which is where verify reads them from.)
+ */
+export function describeCredentials(values: ReadonlyMap<string, string>, source: string, processEnv?: NodeJS.ProcessEnv): string {
+  if (backendS3Settings(values).credentialSource === 'env-keys') {
+    return `keys from ${source} (${AWS_ACCESS_KEY_ID} ${envValue(values, AWS_ACCESS_KEY_ID) ?? ''})`;
+  }
+  const envKeyId = processEnv?.[AWS_ACCESS_KEY_ID];
+  if (envKeyId && processEnv?.[AWS_SECRET_ACCESS_KEY]) {
+    return (
+      `${AWS_ACCESS_KEY_ID} ${envKeyId} from this process's environment (the default credential chain reads it first), ` +
+      `not from ${source}`
+    );
+  }
+  const profile = processEnv?.AWS_PROFILE;
+  return profile
+    ? `this machine's default credential chain (profile '${profile}')`
+    : "this machine's default credential chain (profile or SSO session, or the role of the machine it runs on)";
 }
 
 /**
  * Role mode (no keys in the configuration): verify signs with whatever credentials this machine
  * has, often an administrator's, not the backend's role.
  */
-function defaultChainWarning(source: string): EnvFinding {
+function defaultChainWarning(source: string, credentials: string): EnvFinding {
   return {
     level: 'warning',
     variable: CREDENTIAL_VARS.join('/'),
     message:
-      `No access keys in ${source}: verify signs its requests with this machine's default AWS credential chain ` +
-      '(your profile or SSO session, often an administrator\'s, or the role of the machine it runs on), which is the ' +
-      'backend\'s role only where the backend itself runs. A pass proves the buckets and their settings, but not the ' +
-      'role\'s permissions. To test the role, run verify where the backend runs, with its role ' +
-      '(e.g. through ECS Exec in a task that has the backend\'s task role), or with the role\'s own credentials ' +
-      '(assume the role and export its temporary keys).',
+      `No access keys in ${source}: verify signs its requests with ${credentials}, ` +
+      'often an administrator\'s, which is the backend\'s role only where the backend itself runs. A pass proves the ' +
+      'buckets and their settings, but not the role\'s permissions. To test the role, run verify where the backend runs, ' +
+      'with its role (e.g. through ECS Exec in a task that has the backend\'s task role), or with the role\'s own ' +
+      'credentials (assume the role and export its temporary keys).',
   };
 }
 
-function describeSettings(settings: BackendS3Settings): string {
+function describeSettings(settings: BackendS3Settings, credentials: string): string {
   const parts = [
     `at ${settings.endpoint ?? 'AWS S3'}`,
     `region ${settings.region}`,
     settings.forcePathStyle ? 'path-style' : 'virtual-hosted',
     settings.sse ? 'SSE header on' : 'SSE header off',
     settings.checksums ? 'CRC32 checksums on' : 'CRC32 checksums off',
-    settings.credentialSource === 'env-keys' ? 'keys from the configuration' : "this machine's default credential chain",
+    credentials,
   ];
   return `(${parts.join(', ')})`;
 }

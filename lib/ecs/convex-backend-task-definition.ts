@@ -396,7 +396,7 @@ export class ConvexBackendTaskDefinition extends Construct {
         this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
           actions: ['kms:Decrypt'],
           resources: [key.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.amazonaws.com` } },
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.${stack.urlSuffix}` } },
         }));
       }
     }

@@ -1,10 +1,10 @@
-import { Annotations, CfnOutput, RemovalPolicy, Token, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
-import { KMS_KEY_ARN_PATTERN, KMS_KEY_ARN_RULE, SECRET_ARN_PATTERN, SECRET_ARN_RULE } from './secret-arn';
+import { databaseSecretProblems } from './secret-arn';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
 export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionProps, 'storage' | 'database'> {
@@ -93,16 +93,7 @@ export class ConvexBackend extends Construct {
 
   /** The database secret, imported by its complete ARN together with its key. */
   private database(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined): ConvexDatabase | undefined {
-    const problems: string[] = [];
-    if (secretArn !== undefined && !Token.isUnresolved(secretArn) && !SECRET_ARN_PATTERN.test(secretArn)) {
-      problems.push(`databaseUrlSecretArn '${secretArn}' is not valid; ${SECRET_ARN_RULE}.`);
-    }
-    if (keyArn !== undefined && !Token.isUnresolved(keyArn) && !KMS_KEY_ARN_PATTERN.test(keyArn)) {
-      problems.push(`databaseUrlSecretKeyArn '${keyArn}' is not valid; ${KMS_KEY_ARN_RULE}.`);
-    }
-    if (secretArn === undefined && (keyArn !== undefined || engine !== undefined)) {
-      problems.push('databaseUrlSecretKeyArn and databaseEngine describe the database secret: set databaseUrlSecretArn too, or drop them.');
-    }
+    const problems = databaseSecretProblems({ databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine: engine });
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexBackend properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }

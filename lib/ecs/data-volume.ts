@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_efs as efs, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, aws_ec2 as ec2, aws_efs as efs, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
 import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
@@ -12,6 +12,13 @@ export const CONVEX_DATA_DIRECTORY = '/convex/data';
  * task needs no `elasticfilesystem:ClientRootAccess`.
  */
 export const DATA_VOLUME_POSIX_USER = { uid: '1000', gid: '1000' } as const;
+
+/** What a client granted by {@link ConvexDataVolume.grantReadWrite} may do: mount (read) and write, never root. */
+const CLIENT_READ_WRITE_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'];
+/** Only through a mount target in the VPC. */
+const ACCESSED_VIA_MOUNT_TARGET = { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } };
+/** The access point a client mounts through. */
+const ACCESS_POINT_ARN_KEY = 'elasticfilesystem:AccessPointArn';
 
 /** Properties of {@link ConvexDataVolume}. */
 export interface ConvexDataVolumeProps {
@@ -46,7 +53,9 @@ export interface ConvexDataVolumeProps {
 /**
  * A persistent, encrypted EFS volume for the backend's data directory: automatic daily backups,
  * retained on stack deletion, TLS and IAM authorization required on the mount, and one access
- * point that confines the task to its own directory as a non-root user.
+ * point that confines the task to its own directory as a non-root user. Its file system policy
+ * allows no one until {@link grantReadWrite} names a principal (the task role), and denies
+ * plain-text and root access to everyone.
  *
  * The backend is a single writer: run exactly one task against the volume at a time (SQLite
  * must never be opened by two backends).
@@ -95,8 +104,11 @@ export class ConvexDataVolume extends Construct {
       removalPolicy,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
       throughputMode: efs.ThroughputMode.ELASTIC,
-      // Anonymous (non-IAM) clients are denied: CDK adds the IAM-only statement to this policy.
-      allowAnonymousAccess: false,
+      // `true` only stops CDK from adding its own statement, which allows ClientWrite and
+      // ClientRootAccess to any principal ({"AWS":"*"}) through a mount target. Anonymous clients
+      // are still refused: once a file system policy exists, EFS lets a client in only if a policy
+      // allows it, and this one allows nobody until grantReadWrite names a principal.
+      allowAnonymousAccess: true,
       fileSystemPolicy,
     });
     acknowledgeComplianceRule(this.fileSystem, 'EFSInBackupPlan', 'Automatic backups are on: EFS enrolls the file system in its AWS Backup plan (daily backups kept 35 days in the aws/efs/automatic-backup-vault vault). cdk-nag only recognizes a BackupSelection resource; teams with other retention needs add a selection of this file system to their own AWS Backup plan.');
@@ -120,8 +132,32 @@ export class ConvexDataVolume extends Construct {
     this.fileSystem.connections.allowDefaultPortFrom(peer, 'NFS from the Convex backend');
   }
 
-  /** Grants `grantee` (the task role) mount and write access through a mount target. */
+  /**
+   * Grants `grantee` (the task role: ECS mounts with it when the volume's authorization config
+   * has `iam: 'ENABLED'`) mount and write access through a mount target and the access point, in
+   * its identity policy and in the file system policy, with the same actions and conditions.
+   *
+   * The file system policy names the principal but cannot name the access point: the access point
+   * refers to the file system, so the file system's policy referring back to it would be a
+   * circular dependency. It requires an access point of this account instead, which on this file
+   * system means {@link accessPoint} or one an administrator adds; the identity policy names
+   * {@link accessPoint} exactly.
+   */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.fileSystem.grantReadWrite(grantee);
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      effect: iam.Effect.ALLOW,
+      principals: [grantee.grantPrincipal],
+      actions: CLIENT_READ_WRITE_ACTIONS,
+      conditions: {
+        ...ACCESSED_VIA_MOUNT_TARGET,
+        ArnLike: { [ACCESS_POINT_ARN_KEY]: Stack.of(this).formatArn({ service: 'elasticfilesystem', resource: 'access-point', resourceName: '*' }) },
+      },
+    }));
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: CLIENT_READ_WRITE_ACTIONS,
+      resourceArns: [this.fileSystem.fileSystemArn],
+      conditions: { ...ACCESSED_VIA_MOUNT_TARGET, StringEquals: { [ACCESS_POINT_ARN_KEY]: this.accessPoint.accessPointArn } },
+    });
   }
 }

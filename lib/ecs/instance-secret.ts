@@ -78,7 +78,7 @@ export class InstanceSecret extends Construct {
     Validations.of(this.secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: INSTANCE_SECRET_ROTATION_PROCEDURE });
     acknowledgeComplianceRule(this.secret, 'SecretsManagerRotationEnabled', INSTANCE_SECRET_ROTATION_PROCEDURE);
     if (!props.encryptionKey) {
-      acknowledgeComplianceRule(this.secret, 'SecretsManagerUsingKMSKey', 'Encrypted at rest with the AWS managed key aws/secretsmanager, readable only by the task execution role. This deployment chose encryption s3; with encryption kms (or an encryptionKey prop) the secret uses the storage\'s customer-managed key.');
+      acknowledgeComplianceRule(this.secret, 'SecretsManagerUsingKMSKey', 'Encrypted at rest with the AWS managed key aws/secretsmanager. This stack grants secretsmanager:GetSecretValue on the secret only to the task execution role; the AWS managed key adds no restriction of its own, so any other principal of this account reads it only through an IAM policy that allows GetSecretValue on it (as broad administrator policies do). This deployment chose encryption s3; with encryption kms (or an encryptionKey prop) the secret uses the storage\'s customer-managed key.');
     }
   }
 }

@@ -86,13 +86,8 @@ export class ConvexStorageStack extends Stack {
       trustedPrincipal: props.trustedPrincipal,
       accessKeySerial: props.accessKeySerial,
       previousAccessKeySerial: props.previousAccessKeySerial,
+      ecsTaskDefinition: props.backend !== undefined,
     });
-    if (props.backend && this.access === BackendAccessMode.USER) {
-      problems.push('access user creates access keys for a backend outside AWS, but the ECS task runs with its own task role and must not use keys: drop access=user (or ecs=true).');
-    }
-    if (props.backend && props.trustedPrincipal !== undefined) {
-      problems.push('trustedPrincipal configures the stand-alone backend role, which the ECS task replaces with its task role: drop trustedPrincipal (or ecs=true).');
-    }
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }

@@ -2,6 +2,10 @@
  * The deployable app, synthesized as `cdk synth` does it: cdk-nag's four packs and the built-in
  * CloudFormation validation included. Each variant is synthesized once and shared by its tests.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, CfnResource, Stack, Validations, aws_s3 as s3 } from 'aws-cdk-lib';
 import { readAppConfig } from '../../lib/app/app-config';
 import { buildConvexStorageApp } from '../../lib/app/build-app';
@@ -133,6 +137,31 @@ describe('context validation', () => {
     [{ bucketNamePrefix: '' }, "bucketNamePrefix: '' is not valid; expected a non-empty string."],
   ])('%j is rejected with a message naming the key and the accepted values', (context, message) => {
     expect(problemsOf(context)).toContain(message);
+  });
+
+  test('a misspelt key is rejected with the nearest key, not ignored', () => {
+    expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion: not a context key of this app. Did you mean 'encryption'?");
+    // CDK's own keys (feature flags, lookups) are not the app's business.
+    expect(() => readAppConfig(new App({ context: appContext({ 'availability-zones:account=1:region=x': ['a'] }) }))).not.toThrow();
+  });
+
+  test('the construct\'s checks run with the context checks, in one round', () => {
+    const message = problemsOf({ stage: 'Prod', layout: 'single', exportsRetentionDays: '7', bucketNamePrefix: 'Acme' });
+    expect(message).toContain("stage: 'Prod' is not valid");
+    expect(message).toContain('exportsRetentionDays cannot be used with the single layout');
+    expect(message).toContain('exportsRetentionDays is 7, below the minimum of 14 days');
+    expect(message).toContain("bucketNamePrefix 'Acme' gives the bucket name 'Acme-storage'");
+  });
+
+  test('the app entry point prints the problems without a stack trace and exits 1', () => {
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'bin/app.ts'], {
+      cwd: join(__dirname, '..', '..'),
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-')) },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("encryption: 'aes' is not valid; accepted values are 's3', 'kms'.");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
   test('every bad value is reported at once', () => {

@@ -9,6 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { outputKeyFor, secretArnOutputKeyFor } from '../../lib/backend-env';
 import { parseDotEnv } from '../../lib/dotenv';
+import { replaceEnvFile } from '../../lib/cli/env-file';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
 import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
 
@@ -98,7 +99,12 @@ describe('from the stack', () => {
       join(tmp.dir, '.env'),
       "# my backend\nINSTANCE_NAME='prod'\nAWS_ACCESS_KEY_ID='AKIAOLD'\nAWS_SECRET_ACCESS_KEY='old'\nS3_ENDPOINT_URL='http://minio:9000'\n",
     );
-    const run = await cli(['env', '--outputs-file', 'cdk-outputs.json'], { cwd: tmp.dir });
+    // Dropping S3_ENDPOINT_URL points the backend at AWS instead of MinIO: refused without --force.
+    const refused = await cli(['env', '--outputs-file', 'cdk-outputs.json'], { cwd: tmp.dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/S3_ENDPOINT_URL: 'http:\/\/minio:9000' -> \(removed: AWS S3\)/);
+    expect(refused.stderr).toMatch(/check that --stack \/ --outputs-file name the stack this backend already uses/);
+    const run = await cli(['env', '--outputs-file', 'cdk-outputs.json', '--force'], { cwd: tmp.dir });
     expect(run.code).toBe(0);
     expect(cfn.calls()).toHaveLength(0);
     expect(sm.calls()).toHaveLength(0);
@@ -178,7 +184,8 @@ describe('merging into an existing .env', () => {
     "S3_STORAGE_FILES_BUCKET='older-duplicate'",
     '',
   ].join('\n');
-  const args = ['env', '--provider', 'minio', '--endpoint', 'http://minio:9000', '--bucket-prefix', 'new', '--out', 'backend.env'];
+  // The file already names other buckets and region: changing them needs --force.
+  const args = ['env', '--provider', 'minio', '--endpoint', 'http://minio:9000', '--bucket-prefix', 'new', '--force', '--out', 'backend.env'];
   const keys = { AWS_ACCESS_KEY_ID: 'minioadmin', AWS_SECRET_ACCESS_KEY: 'minioadmin' };
 
   test('keeps other lines and comments in place, replaces in place, appends, backs up, mode 0600', async () => {
@@ -198,19 +205,41 @@ describe('merging into an existing .env', () => {
     // The later duplicate would have won in docker compose: it is gone.
     expect(lines.filter((l) => l.includes('S3_STORAGE_FILES_BUCKET'))).toHaveLength(1);
     expect(parseDotEnv(read('backend.env')).get('S3_STORAGE_EXPORTS_BUCKET')).toBe('new-exports');
-    expect(read('backend.env.bak')).toBe(existing);
+    // Atomic write: no temporary file remains next to it; the backup is timestamped.
+    const files = readdirSync(tmp.dir).sort();
+    expect(files).toEqual(['backend.env', expect.stringMatching(/^backend\.env\.bak-\d{8}T\d{6}Z$/)]);
+    expect(run.stderr).toContain(`backup of the previous file: ${join(tmp.dir, files[1])} (mode 0600)`);
+    expect(read(files[1])).toBe(existing);
     expect(mode('backend.env')).toBe(0o600);
-    expect(mode('backend.env.bak')).toBe(0o600);
-    // Atomic write: no temporary file remains next to it.
-    expect(readdirSync(tmp.dir).sort()).toEqual(['backend.env', 'backend.env.bak']);
+    expect(mode(files[1])).toBe(0o600);
   });
 
-  test('running twice changes nothing the second time', async () => {
+  test('running twice writes nothing the second time, and keeps the one backup of the original', async () => {
     writeFileSync(join(tmp.dir, 'backend.env'), existing);
     await cli(args, { cwd: tmp.dir, env: keys });
     const first = read('backend.env');
-    await cli(args, { cwd: tmp.dir, env: keys });
+    const before = statSync(join(tmp.dir, 'backend.env'));
+    const again = await cli(args, { cwd: tmp.dir, env: keys });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/backend\.env unchanged: .*Nothing written, no backup made/);
+    expect(again.stderr).not.toMatch(/Wrote|--force: changing/);
     expect(read('backend.env')).toBe(first);
+    expect(statSync(join(tmp.dir, 'backend.env')).ino).toBe(before.ino);
+    const backups = readdirSync(tmp.dir).filter((f) => f.startsWith('backend.env.bak'));
+    expect(backups).toHaveLength(1);
+    expect(read(backups[0])).toBe(existing);
+  });
+
+  test('each change keeps its own backup: the original survives later runs', async () => {
+    writeFileSync(join(tmp.dir, 'backend.env'), existing);
+    await cli(args, { cwd: tmp.dir, env: keys });
+    const afterFirst = read('backend.env');
+    const second = await cli([...args, '--files-bucket', 'other-files'], { cwd: tmp.dir, env: keys });
+    expect(second.code).toBe(0);
+    const backups = readdirSync(tmp.dir).filter((f) => f.startsWith('backend.env.bak')).sort();
+    expect(backups).toHaveLength(2);
+    expect(backups.map(read).sort()).toEqual([afterFirst, existing].sort());
+    expect(backups.every((f) => mode(f) === 0o600)).toBe(true);
   });
 
   test('nothing is written when a required value would be empty or keys are missing', async () => {
@@ -224,10 +253,151 @@ describe('merging into an existing .env', () => {
     expect(readdirSync(tmp.dir)).toEqual(['backend.env']);
   });
 
+  test('the header comment names the latest source when values change', async () => {
+    writeFileSync(join(tmp.dir, 'cdk-outputs.json'), JSON.stringify({ [STACK]: stackOutputs('role') }));
+    expect((await cli(['env', '--outputs-file', 'cdk-outputs.json', '--out', 'backend.env'], { cwd: tmp.dir })).code).toBe(0);
+    expect(read('backend.env')).toContain(`# Convex S3 storage, written by convex-storage env from stack ${STACK}\n`);
+    const run = await cli([...args], { cwd: tmp.dir, env: keys });
+    expect(run.code).toBe(0);
+    const headers = read('backend.env').split('\n').filter((l) => l.startsWith('# Convex S3 storage'));
+    expect(headers).toEqual(['# Convex S3 storage, written by convex-storage env from --provider minio']);
+  });
+
   test('a target in a missing directory: plain error, nothing written', async () => {
     const run = await cli([...args.slice(0, -1), 'missing-dir/backend.env'], { cwd: tmp.dir, env: keys });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Cannot write .*missing-dir\/backend.env \(ENOENT\)/);
     expect(readdirSync(tmp.dir)).toEqual([]);
+  });
+});
+
+describe('keeping the storage where the data is', () => {
+  const keys = { AWS_ACCESS_KEY_ID: 'minioadmin', AWS_SECRET_ACCESS_KEY: 'minioadmin' };
+  const minio = (endpoint: string, ...rest: string[]) => ['env', '--provider', 'minio', '--endpoint', endpoint, ...rest];
+
+  test('refuses to change bucket names, endpoint or region before writing anything; --force does it', async () => {
+    expect((await cli(minio('http://minio:9000', '--bucket-prefix', 'old'), { cwd: tmp.dir, env: keys })).code).toBe(0);
+    const written = read('.env');
+    const refused = await cli(minio('http://minio2:9000', '--bucket-prefix', 'new', '--region', 'eu-west-1'), { cwd: tmp.dir, env: keys });
+    expect(refused.code).toBe(1);
+    for (const [key, from, to] of [
+      ['AWS_REGION', 'us-east-1', 'eu-west-1'],
+      ['S3_ENDPOINT_URL', 'http://minio:9000', 'http://minio2:9000'],
+      ...STORAGE_KINDS.map((k) => [k.envVar, `old-${k.bucketSuffix}`, `new-${k.bucketSuffix}`]),
+    ]) {
+      expect(refused.stderr).toContain(`  ${key}: '${from}' -> '${to}'\n`);
+    }
+    expect(refused.stderr).toMatch(/all data stored so far is stranded/);
+    expect(refused.stderr).toMatch(/--force only if the backend has no data yet.*npx convex export --path backup\.zip.*npx convex import backup\.zip/);
+    expect(read('.env')).toBe(written);
+    expect(readdirSync(tmp.dir)).toEqual(['.env']);
+
+    const forced = await cli(minio('http://minio2:9000', '--bucket-prefix', 'new', '--region', 'eu-west-1', '--force'), { cwd: tmp.dir, env: keys });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/warning: --force: changing where the backend's data is/);
+    expect(parseDotEnv(read('.env')).get('S3_STORAGE_FILES_BUCKET')).toBe('new-files');
+  });
+
+  test('one changed bucket is enough to refuse; the same values pass', async () => {
+    expect((await cli(minio('http://minio:9000', '--bucket-prefix', 'app'), { cwd: tmp.dir, env: keys })).code).toBe(0);
+    const one = await cli(minio('http://minio:9000', '--bucket-prefix', 'app', '--search-bucket', 'elsewhere'), { cwd: tmp.dir, env: keys });
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/:\n {2}S3_STORAGE_SEARCH_BUCKET: 'app-search' -> 'elsewhere'\nThe backend/);
+    // Naming the same bucket through a per-kind flag changes nothing.
+    const same = await cli(minio('http://minio:9000', '--bucket-prefix', 'app', '--search-bucket', 'app-search'), { cwd: tmp.dir, env: keys });
+    expect(same.code).toBe(0);
+    expect(same.stderr).toMatch(/unchanged/);
+  });
+
+  test('--force does not override a different INSTANCE_NAME', async () => {
+    const outputs = { ...stackOutputs('role'), [outputKeyFor('INSTANCE_NAME')]: 'my-app' };
+    writeFileSync(join(tmp.dir, 'cdk-outputs.json'), JSON.stringify({ [STACK]: outputs }));
+    writeFileSync(join(tmp.dir, '.env'), "INSTANCE_NAME='convex-prod'\n");
+    const run = await cli(['env', '--outputs-file', 'cdk-outputs.json', '--force'], { cwd: tmp.dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Changing INSTANCE_NAME strands all data.*--force does not override this/);
+    expect(read('.env')).toBe("INSTANCE_NAME='convex-prod'\n");
+  });
+});
+
+describe('bucket flags', () => {
+  const keys = { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
+  const r2 = (...rest: string[]) => cli(['env', '--provider', 'r2', '--endpoint', 'https://acc.r2.cloudflarestorage.com', '--print', ...rest], { cwd: tmp.dir, env: keys });
+
+  test('--bucket contradicts --bucket-prefix and per-kind flags', async () => {
+    const both = await r2('--bucket-prefix', 'x', '--bucket', 'yyy');
+    expect(both).toMatchObject({ code: 2, stdout: '' });
+    expect(both.stderr).toMatch(/--bucket \(one bucket for all five kinds\) and --bucket-prefix \(one bucket per kind\) contradict each other/);
+    const perKind = await r2('--bucket', 'yyy', '--files-bucket', 'zzz', '--search-bucket', 'www');
+    expect(perKind).toMatchObject({ code: 2, stdout: '' });
+    expect(perKind.stderr).toMatch(/--bucket puts all five kinds in one bucket; --files-bucket, --search-bucket would name another/);
+  });
+
+  test('a per-kind flag overrides its kind of --bucket-prefix', async () => {
+    const run = await r2('--bucket-prefix', 'app', '--files-bucket', 'shared-files');
+    expect(run.code).toBe(0);
+    const env = parseDotEnv(run.stdout);
+    expect(env.get('S3_STORAGE_FILES_BUCKET')).toBe('shared-files');
+    expect(env.get('S3_STORAGE_MODULES_BUCKET')).toBe('app-modules');
+  });
+
+  test.each([
+    [['--bucket-prefix', 'My_App'], /--bucket-prefix 'My_App' gives S3_STORAGE_EXPORTS_BUCKET the name 'My_App-exports', which is not a valid bucket name: it may contain only lowercase letters/],
+    [['--bucket-prefix', 'a'.repeat(50)], /gives S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET the name 'a{50}-snapshot-imports'.*must be 3 to 63 characters long \(it is 67\)/],
+    [['--bucket', 'xn--abc'], /--bucket 'xn--abc' is not a valid bucket name: it must not begin with the reserved prefix 'xn--'/],
+    [['--bucket-prefix', 'app', '--files-bucket', '10.0.0.1'], /--files-bucket '10\.0\.0\.1' is not a valid bucket name: it must not be formatted as an IP address/],
+    [['--bucket-prefix', 'app', '--modules-bucket', ''], /--modules-bucket '' is not a valid bucket name: it must be 3 to 63 characters long/],
+  ])('bucket names break the S3 naming rules: %j', async (flags, message) => {
+    const run = await r2(...flags);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+  });
+});
+
+describe('flag conflicts are found before any AWS call', () => {
+  test.each([
+    [['--print', '--out', 'x.env'], /--print writes to stdout; do not combine it with --out/],
+    [['--show-secrets'], /--show-secrets applies to --print only/],
+    [['--print', '--force'], /--force applies to writing a file/],
+  ])('%j', async (flags, message) => {
+    const run = await cli(['env', '--stack', STACK, '--region', 'eu-central-1', ...flags], { cwd: tmp.dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(cfn.calls()).toHaveLength(0);
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+test('a secret whose key differs from the AwsAccessKeyId output: says the outputs are stale and which key is written', async () => {
+  writeFileSync(join(tmp.dir, 'cdk-outputs.json'), JSON.stringify({ [STACK]: stackOutputs('user') }));
+  sm.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLENEWKEY002', AWS_SECRET_ACCESS_KEY: 'new-secret' }),
+  });
+  const run = await cli(['env', '--outputs-file', 'cdk-outputs.json'], { cwd: tmp.dir });
+  expect(run.code).toBe(0);
+  expect(run.stderr).not.toMatch(/rotation/);
+  expect(run.stderr).toMatch(
+    /holds key AKIAEXAMPLENEWKEY002, but the stack output AwsAccessKeyId says AKIAEXAMPLEUSERKEY01.*outputs are stale.*edited by hand\. Written: the secret's pair \(key AKIAEXAMPLENEWKEY002\)/,
+  );
+  expect(parseDotEnv(read('.env')).get('AWS_ACCESS_KEY_ID')).toBe('AKIAEXAMPLENEWKEY002');
+});
+
+describe('backups (replaceEnvFile)', () => {
+  const now = new Date('2026-08-23T10:11:12.345Z');
+
+  test('timestamped, never overwritten, not repeated for identical contents', () => {
+    const path = join(tmp.dir, '.env');
+    writeFileSync(path, 'A=1\n');
+    expect(replaceEnvFile(path, 'A=2\n', 'A=1\n', now)).toEqual({ path: `${path}.bak-20260823T101112Z`, existing: false });
+    // Same second, other contents: a second backup beside the first.
+    expect(replaceEnvFile(path, 'A=3\n', 'A=2\n', now)).toEqual({ path: `${path}.bak-20260823T101112Z-2`, existing: false });
+    // Contents some backup already holds: no new file.
+    expect(replaceEnvFile(path, 'A=4\n', 'A=1\n', now)).toEqual({ path: `${path}.bak-20260823T101112Z`, existing: true });
+    expect(readdirSync(tmp.dir).sort()).toEqual(['.env', '.env.bak-20260823T101112Z', '.env.bak-20260823T101112Z-2']);
+    expect(read('.env.bak-20260823T101112Z')).toBe('A=1\n');
+    expect(read('.env.bak-20260823T101112Z-2')).toBe('A=2\n');
+    expect(read('.env')).toBe('A=4\n');
+    expect(mode('.env.bak-20260823T101112Z-2')).toBe(0o600);
   });
 });

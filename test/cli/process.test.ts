@@ -34,14 +34,31 @@ test('--help of each command exits 0 and shows its usage', async () => {
 });
 
 test('exit codes: 2 for a bad command line, 1 for a failed check', async () => {
-  const [unknown, badFlag, missingFile] = await Promise.all([
+  const [unknown, badFlag, missingFile, missingNamed] = await Promise.all([
     run('deploy'),
     run('verify', '--nope'),
-    // The default --env-file (.env) is missing. (A missing path given explicitly to
-    // --env-file is caught by Node 20 itself, which also scans script arguments: exit 9.)
+    // The default file (.env) is missing.
     run('verify'),
+    // A missing path given to --env-file is caught by Node 20 itself, which also scans script
+    // arguments (exit 9, before our code runs); --file always reaches the CLI.
+    run('verify', '--file', 'missing.env'),
   ]);
   expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown command 'deploy'/) });
   expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown option '--nope'.*convex-storage verify --help/) });
-  expect(missingFile).toMatchObject({ code: 1, stderr: expect.stringMatching(/No file at .*\.env\. Pass --env-file PATH, or --process-env/) });
+  expect(missingFile).toMatchObject({ code: 1, stderr: expect.stringMatching(/No file at .*\.env\. Pass --file PATH, or --process-env/) });
+  expect(missingNamed).toMatchObject({ code: 1, stderr: expect.stringMatching(/No file at .*missing\.env\./) });
+});
+
+test('--help and the env command\'s modules load no aws-cdk-lib', async () => {
+  const script = [
+    `const { runCli } = require(${JSON.stringify(join(__dirname, '..', '..', 'lib', 'cli', 'main.ts'))});`,
+    `runCli(['env', '--help'], { stdout() {}, stderr() {}, env: {}, cwd: '.' }).then(() => {`,
+    `  const afterHelp = Object.keys(require.cache).filter((p) => /node_modules[\\/](aws-cdk-lib|@aws-sdk)[\\/]/.test(p)).length;`,
+    `  require(${JSON.stringify(join(__dirname, '..', '..', 'lib', 'cli', 'env-plan.ts'))});`,
+    `  const cdk = Object.keys(require.cache).filter((p) => /node_modules[\\/]aws-cdk-lib[\\/]/.test(p)).length;`,
+    `  console.log(JSON.stringify({ afterHelp, cdk }));`,
+    `});`,
+  ].join('\n');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { cwd });
+  expect(JSON.parse(stdout)).toEqual({ afterHelp: 0, cdk: 0 });
 });

@@ -372,17 +372,32 @@ describe('credentials from the default chain (role mode)', () => {
     process.env.AWS_SECRET_ACCESS_KEY = S3RVER_KEY.secret;
     try {
       const file = envFile('role.env', { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
-      const run = await cli(['verify', '--env-file', file], { cwd: tmp.dir });
+      const run = await cli(['verify', '--file', file], { cwd: tmp.dir, env: process.env });
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/warning No access keys in .*role\.env: verify signs its requests with this machine's default AWS credential chain/);
+      // The chain reads the process's keys first: the report names them, not the file.
+      expect(run.stderr).toMatch(
+        /warning No access keys in .*role\.env: verify signs its requests with AWS_ACCESS_KEY_ID S3RVER from this process's environment \(the default credential chain reads it first\), not from .*role\.env/,
+      );
+      expect(run.stderr).toMatch(/Probing 5 buckets \(.*, AWS_ACCESS_KEY_ID S3RVER from this process's environment/);
+      // Without keys in the environment the chain is described as such.
+      const noEnvKeys = await cli(['verify', '--file', file, '--file-only'], { cwd: tmp.dir, env: { AWS_PROFILE: 'admin' } });
+      expect(noEnvKeys.stdout).not.toMatch(/from this process's environment/);
       expect(run.stdout).toMatch(/warning: No access keys.*A pass proves the buckets and their settings, but not the role's permissions.*run verify where the backend runs/);
       expect(run.stdout).toMatch(/Result: OK with warnings/);
       const json = await verify(file);
       expect(json.report.findings).toContainEqual(
         expect.objectContaining({ level: 'warning', variable: 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN' }),
       );
-      // With keys in the file, verify tests those keys: no such warning.
-      expect((await verify(envFile('keys.env'))).report.findings.filter((f) => f.level === 'warning')).toEqual([]);
+      // With keys in the file, verify tests those keys, even with others in the environment
+      // (as when Node loaded the file with --env-file before the script): no such warning.
+      const withKeys = await cli(['verify', '--file', envFile('keys.env', { AWS_ACCESS_KEY_ID: 'S3RVER' }), '--json'], {
+        cwd: tmp.dir,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAOTHERKEY00000000', AWS_SECRET_ACCESS_KEY: 'other' },
+      });
+      const report = JSON.parse(withKeys.stdout) as VerifyReport;
+      expect(report.findings.filter((f) => f.level === 'warning')).toEqual([]);
+      expect(report.credentials).toMatch(/^keys from .*keys\.env \(AWS_ACCESS_KEY_ID S3RVER\)$/);
+      expect(withKeys.code).toBe(0);
     } finally {
       delete process.env.AWS_ACCESS_KEY_ID;
       delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -416,6 +431,18 @@ describe('the variables themselves', () => {
     const { report } = await verify(path, '--file-only');
     expect(report.settings).toMatchObject({ region: 'us-east-1', sse: false });
     expect(report.findings.filter((f) => f.level === 'error').map((f) => f.variable)).toEqual(STORAGE_KINDS.map((k) => k.envVar));
+  });
+
+  test('--file and --env-file are one option; neither combines with --process-env', async () => {
+    const file = envFile('alias.env');
+    const both = await cli(['verify', '--file', file, '--env-file', 'other.env', '--file-only'], { cwd: tmp.dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--file and --env-file are the same option and name different files/);
+    const withProcessEnv = await cli(['verify', '--file', file, '--process-env'], { cwd: tmp.dir });
+    expect(withProcessEnv.code).toBe(2);
+    expect(withProcessEnv.stderr).toMatch(/do not combine it with --file/);
+    const same = await cli(['verify', '--file', file, '--env-file', file, '--file-only'], { cwd: tmp.dir });
+    expect(same.code).toBe(0);
   });
 
   test('human output names the setting; --process-env reads the environment', async () => {

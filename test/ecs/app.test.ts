@@ -2,11 +2,12 @@
  * The deployable app with `ecs=true`, synthesized as `cdk synth` does it (cdk-nag's four packs
  * and the built-in CloudFormation validation). Each variant is synthesized once.
  */
-import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexOnMyClusterStack } from '../../examples/backend-on-your-cluster';
+import { ConvexBackend, ConvexDatabaseEngine } from '../../lib';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
-import { BACKEND_CONTEXT_KEYS } from '../../lib/ecs/backend-context';
+import { BACKEND_CONTEXT_KEYS } from '../../lib/app/backend-context';
 import { SynthesizedApp, appContext, synthesizeApp, unitTestApp } from '../helpers/cdk-app';
 
 const VARIANTS: Record<string, Record<string, unknown>> = {
@@ -140,6 +141,34 @@ test('context: the database secret needs its complete ARN, and its key ARN only 
   expect(read({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/db' })).toThrow("databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/db' is not valid; expected the ARN of a KMS key");
   expect(read({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: KEY_ARN })().backend)
     .toMatchObject({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: KEY_ARN });
+});
+
+test('context and ConvexBackend report the database secret problems in the same words', () => {
+  const problemsOf = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (e) {
+      return (e as Error).message.split('\n').filter((line) => line.startsWith('  - ')).sort();
+    }
+    throw new Error('expected an error');
+  };
+  const cases: Array<Record<string, string>> = [
+    { databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db' },
+    { databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/db' },
+    { databaseUrlSecretKeyArn: KEY_ARN },
+    { databaseUrlSecretKeyArn: KEY_ARN, databaseEngine: 'mysql' },
+  ];
+  for (const settings of cases) {
+    const fromContext = problemsOf(() => readAppConfig(new App({ context: appContext({ ecs: 'true', ...settings }) })));
+    const fromConstruct = problemsOf(() => new ConvexBackend(new Stack(unitTestApp(), 'Test'), 'Backend', {
+      storage: { backendEnvironment: {}, grantBackendAccess: () => undefined },
+      databaseUrlSecretArn: settings.databaseUrlSecretArn,
+      databaseUrlSecretKeyArn: settings.databaseUrlSecretKeyArn,
+      databaseEngine: settings.databaseEngine === undefined ? undefined : ConvexDatabaseEngine.MYSQL,
+    }));
+    expect(fromConstruct.length).toBeGreaterThan(0);
+    expect(fromContext).toEqual(fromConstruct);
+  }
 });
 
 test('context: the backend\'s resources follow the app\'s removalPolicy', () => {

@@ -2,7 +2,7 @@
  * The backend's task definition, container by container and field by field. Each variant is
  * built once (unit apps, no CloudFormation validation) and shared by its tests.
  */
-import { Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { CfnElement, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, DEFAULT_CONVEX_IMAGE_TAG,
@@ -178,24 +178,94 @@ describe('the backend container (SQLite on EFS)', () => {
     template.hasResource('AWS::EFS::FileSystem', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
-      Properties: {
-        Encrypted: true,
-        BackupPolicy: { Status: 'ENABLED' },
-        FileSystemPolicy: {
-          Statement: [
-            { Sid: 'DenyWithoutTls', Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-            { Sid: 'DenyRootAccess', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientRootAccess' },
-            { Effect: 'Allow', Principal: { AWS: '*' }, Action: ['elasticfilesystem:ClientRootAccess', 'elasticfilesystem:ClientWrite'], Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } },
-          ],
-          Version: '2012-10-17',
-        },
-      },
+      Properties: { Encrypted: true, BackupPolicy: { Status: 'ENABLED' } },
     });
     template.hasResourceProperties('AWS::EFS::AccessPoint', {
       RootDirectory: { Path: '/convex-data', CreationInfo: { OwnerUid: '1000', OwnerGid: '1000', Permissions: '750' } },
       PosixUser: { Uid: '1000', Gid: '1000' },
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2049, ToPort: 2049, IpProtocol: 'tcp' });
+  });
+
+  test('the file system policy allows mount and write to the task role only, via a mount target and an access point', () => {
+    const v = variants().efs;
+    const volume = v.backend.dataVolume!;
+    const fileSystem = v.json.Resources[v.stack.getLogicalId(volume.fileSystem.node.defaultChild as CfnElement)];
+    expect(fileSystem.Properties.FileSystemPolicy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'DenyWithoutTls', Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        { Sid: 'DenyRootAccess', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientRootAccess' },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: v.stack.resolve(v.backend.taskRole.roleArn) },
+          Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          Condition: {
+            Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+            ArnLike: { 'elasticfilesystem:AccessPointArn': expect.anything() },
+          },
+        },
+      ],
+    });
+    // No statement allows anyone but the task role (CDK's own default allows {"AWS":"*"} to write).
+    for (const statement of fileSystem.Properties.FileSystemPolicy.Statement.filter((st: any) => st.Effect === 'Allow')) {
+      expect(JSON.stringify(statement.Principal)).not.toContain('"*"');
+    }
+    // Access points of this account and region, so of this file system only; not another account's.
+    const pattern = evaluate(fileSystem.Properties.FileSystemPolicy.Statement[2].Condition.ArnLike['elasticfilesystem:AccessPointArn']);
+    expect(pattern).toBe('arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/*');
+    expect(arnLike(pattern, 'arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0')).toBe(true);
+    expect(arnLike(pattern, 'arn:aws:elasticfilesystem:eu-west-1:210987654321:access-point/fsap-0123456789abcdef0')).toBe(false);
+  });
+
+  test('the task role\'s grant and the file system policy agree: same actions, mount target, and the task\'s access point', () => {
+    const v = variants().efs;
+    const volume = v.backend.dataVolume!;
+    const roleId = (v.stack.resolve(v.backend.taskRole.roleArn) as any)['Fn::GetAtt'][0];
+    const grants = Object.values(v.json.Resources).filter((r: any) => r.Type === 'AWS::IAM::ManagedPolicy'
+      && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }])) as any[];
+    const efsStatements = grants.flatMap((g) => g.Properties.PolicyDocument.Statement).filter((st: any) => JSON.stringify(st.Action).includes('elasticfilesystem'));
+    expect(efsStatements).toEqual([{
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Resource: v.stack.resolve(volume.fileSystem.fileSystemArn),
+      Condition: {
+        Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+        StringEquals: { 'elasticfilesystem:AccessPointArn': v.stack.resolve(volume.accessPoint.accessPointArn) },
+      },
+    }]);
+    const resourceAllow = v.json.Resources[v.stack.getLogicalId(volume.fileSystem.node.defaultChild as CfnElement)].Properties.FileSystemPolicy.Statement[2];
+    expect(resourceAllow.Action).toEqual(efsStatements[0].Action);
+    expect(resourceAllow.Condition.Bool).toEqual(efsStatements[0].Condition.Bool);
+    // The access point the task mounts is the one both policies admit.
+    expect(taskDefinition(v).Volumes[0].EFSVolumeConfiguration.AuthorizationConfig).toEqual({
+      AccessPointId: v.stack.resolve(volume.accessPoint.accessPointId), IAM: 'ENABLED',
+    });
+  });
+
+  test('the template has no circular reference (the file system policy names the role, never the access point)', () => {
+    const { json } = variants().efs;
+    const references = (value: unknown): string[] => {
+      if (Array.isArray(value)) return value.flatMap(references);
+      if (value === null || typeof value !== 'object') return [];
+      const v = value as Record<string, any>;
+      if (typeof v.Ref === 'string') return [v.Ref];
+      if (Array.isArray(v['Fn::GetAtt'])) return [v['Fn::GetAtt'][0]];
+      return Object.values(v).flatMap(references);
+    };
+    const edges = new Map(Object.entries(json.Resources).map(([id, r]: [string, any]) => [
+      id, [...references(r.Properties), ...([] as string[]).concat(r.DependsOn ?? [])].filter((t) => t in json.Resources),
+    ]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycle = (id: string): boolean => {
+      if (state.get(id) === 'done') return false;
+      if (state.get(id) === 'visiting') return true;
+      state.set(id, 'visiting');
+      const found = (edges.get(id) ?? []).some(cycle);
+      state.set(id, 'done');
+      return found;
+    };
+    expect([...edges.keys()].filter(cycle)).toEqual([]);
   });
 
   test('the task: Fargate 1 vCPU / 2 GiB on x86_64 Linux, awsvpc, its own task and execution roles', () => {
@@ -247,7 +317,6 @@ describe('the backend container (SQLite on EFS)', () => {
           Effect: 'Allow',
           Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
           Resource: v.stack.resolve(v.backend.dataVolume!.fileSystem.fileSystemArn),
-          Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
         }],
       },
     });

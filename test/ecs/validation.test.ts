@@ -239,11 +239,19 @@ describe('the app wrapper\'s database secret', () => {
 
   test('a partial ARN or a name is refused, with where to find the complete ARN', () => {
     for (const partial of ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db', 'convex-db']) {
-      expect(() => wrapper({ databaseUrlSecretArn: partial })).toThrow(`databaseUrlSecretArn '${partial}' is not valid; expected the complete ARN`);
+      expect(() => wrapper({ databaseUrlSecretArn: partial })).toThrow(`databaseUrlSecretArn: '${partial}' is not valid; expected the complete ARN`);
     }
     expect(() => wrapper({ databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db' })).toThrow('--query ARN');
-    expect(() => wrapper({ databaseUrlSecretKeyArn: KEY })).toThrow('set databaseUrlSecretArn too');
-    expect(() => wrapper({ databaseUrlSecretArn: ARN, databaseUrlSecretKeyArn: 'alias/db' })).toThrow("databaseUrlSecretKeyArn 'alias/db' is not valid");
+    expect(() => wrapper({ databaseUrlSecretKeyArn: KEY })).toThrow('databaseUrlSecretKeyArn: only applies with databaseUrlSecretArn');
+    expect(() => wrapper({ databaseEngine: ConvexDatabaseEngine.MYSQL })).toThrow('databaseEngine: only applies with databaseUrlSecretArn');
+    expect(() => wrapper({ databaseUrlSecretArn: ARN, databaseUrlSecretKeyArn: 'alias/db' })).toThrow("databaseUrlSecretKeyArn: 'alias/db' is not valid; expected the ARN of a KMS key");
+  });
+
+  test('ARNs given as tokens are not checked', () => {
+    const stack = unitTestStack();
+    const arn = Lazy.string({ produce: () => ARN });
+    const key = Lazy.string({ produce: () => KEY });
+    expect(() => new ConvexBackend(stack, 'Backend', { storage: fakeStorage(), databaseUrlSecretArn: arn, databaseUrlSecretKeyArn: key })).not.toThrow();
   });
 
   test('a name part that only looks like the random suffix gives a warning', () => {
@@ -257,8 +265,24 @@ describe('the app wrapper\'s database secret', () => {
       Effect: 'Allow',
       Action: 'kms:Decrypt',
       Resource: KEY,
-      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } } },
     });
+  });
+
+  test('kms:ViaService names Secrets Manager with the partition\'s URL suffix (amazonaws.com.cn in China)', () => {
+    const stack = unitTestStack();
+    const b = new ConvexBackend(stack, 'Backend', {
+      storage: fakeStorage(),
+      databaseUrlSecretArn: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:convex-db-AbC12f',
+      databaseUrlSecretKeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+    const role = stack.resolve(b.backend.executionRole.roleArn)['Fn::GetAtt'][0];
+    const json = Template.fromStack(stack).toJSON();
+    const policy = Object.values(json.Resources).find((r: any) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Roles[0].Ref === role) as any;
+    const decrypt = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Action === 'kms:Decrypt');
+    const [separator, parts] = decrypt.Condition.StringEquals['kms:ViaService']['Fn::Join'];
+    const value = (parts as any[]).map((p) => (typeof p === 'string' ? p : { 'AWS::URLSuffix': 'amazonaws.com.cn' }[p.Ref as string])).join(separator);
+    expect(value).toBe('secretsmanager.cn-north-1.amazonaws.com.cn');
   });
 });
 

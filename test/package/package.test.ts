@@ -1,22 +1,49 @@
 /**
  * What `npm pack` ships: compiled JavaScript and type declarations that another CDK app can
- * import, the CLI, and nothing of the app or the tests. Built once into a temporary directory.
+ * import, the CLI, and nothing of the app or the tests.
+ *
+ * `npm ci` compiles the package (the `prepare` script); when that `dist/` is up to date with
+ * every source, the tests read it, else they compile a fresh copy into a temporary directory.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { appContext } from '../helpers/cdk-app';
 
 const ROOT = join(__dirname, '..', '..');
+const SOURCE_DIRS = ['lib', 'bin'];
 let packageDir: string;
 let packedFiles: string[];
 
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Whether `dist/` holds exactly the compiled sources, each compiled after its last change. */
+function distIsCurrent(): boolean {
+  const sources = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, dir))).filter((f) => f.endsWith('.ts'));
+  const compiled = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, 'dist', dir))).filter((f) => f.endsWith('.js'));
+  const expected = sources.map((f) => relative(ROOT, f).replace(/\.ts$/, '.js')).sort();
+  if (JSON.stringify(compiled.map((f) => relative(join(ROOT, 'dist'), f)).sort()) !== JSON.stringify(expected)) return false;
+  const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => join(ROOT, f));
+  const newestInput = Math.max(...[...sources, ...configs].map((f) => statSync(f).mtimeMs));
+  return compiled.every((f) => statSync(f).mtimeMs >= newestInput);
+}
+
 beforeAll(() => {
   packageDir = mkdtempSync(join(tmpdir(), 'cdk-convex-storage-pack-'));
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(packageDir, 'dist')], { stdio: 'pipe' });
+  const dist = join(packageDir, 'dist');
+  if (distIsCurrent()) {
+    cpSync(join(ROOT, 'dist'), dist, { recursive: true });
+  } else {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'pipe' });
+  }
   copyFileSync(join(ROOT, 'package.json'), join(packageDir, 'package.json'));
   copyFileSync(join(ROOT, 'README.md'), join(packageDir, 'README.md'));
   // What a consumer's install provides: its own aws-cdk-lib and constructs (peer dependencies).

@@ -292,7 +292,7 @@ describe('ConvexStorage validation', () => {
     const message = errorOf({ layout: StorageLayout.SINGLE, exportsRetentionDays: 30, importsRetentionDays: 5 });
     expect(message).toContain('exportsRetentionDays cannot be used with the single layout');
     expect(message).toContain('importsRetentionDays cannot be used with the single layout');
-    expect(message).toContain('Use layout StorageLayout.SEPARATE');
+    expect(message).toContain('Use the separate layout');
   });
 
   test('a prefix that breaks a bucket-name rule names the prefix, the name and the rule', () => {

@@ -2,13 +2,13 @@
  * The app's context keys for the backend task definition (`ecs=true` and its settings).
  */
 import { RemovalPolicy, aws_ecs as ecs } from 'aws-cdk-lib';
-import type { ContextKeyDoc } from '../app/app-config';
-import { ContextReader } from '../app/context';
-import type { ConvexBackendOptions } from './convex-backend';
-import { ConvexDatabaseEngine, originProblems } from './convex-backend-task-definition';
-import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, FARGATE_CPU_VALUES, fargateMemoryOptions } from './fargate-sizes';
-import { DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from './images';
-import { KMS_KEY_ARN_PATTERN, KMS_KEY_ARN_RULE, SECRET_ARN_PATTERN, SECRET_ARN_RULE } from './secret-arn';
+import type { ConvexBackendOptions } from '../ecs/convex-backend';
+import { ConvexDatabaseEngine, originProblems } from '../ecs/convex-backend-task-definition';
+import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, FARGATE_CPU_VALUES, fargateMemoryOptions } from '../ecs/fargate-sizes';
+import { DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from '../ecs/images';
+import { databaseSecretProblems } from '../ecs/secret-arn';
+import type { ContextKeyDoc } from './app-config';
+import { ContextReader } from './context';
 
 /** The backend's context keys, with defaults; the README documents each one. */
 export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
@@ -38,9 +38,13 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   for (const problem of imageTag === undefined ? [] : imageVersionProblems('imageTag', imageTag)) {
     context.addProblem(`imageTag: ${problem}`);
   }
-  const databaseUrlSecretArn = context.string('databaseUrlSecretArn', { pattern: SECRET_ARN_PATTERN, rule: SECRET_ARN_RULE });
-  const databaseUrlSecretKeyArn = context.string('databaseUrlSecretKeyArn', { pattern: KMS_KEY_ARN_PATTERN, rule: KMS_KEY_ARN_RULE });
+  // The ARNs and the rule that key and engine need the secret are checked by ConvexBackend's own
+  // check, so the app and the construct report them in the same words.
+  const databaseUrlSecretArn = rawString(context, 'databaseUrlSecretArn');
+  const databaseUrlSecretKeyArn = rawString(context, 'databaseUrlSecretKeyArn');
   const engine = context.oneOf('databaseEngine', ['postgres', 'mysql'] as const);
+  const databaseProblems = databaseSecretProblems({ databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine: engine });
+  for (const problem of databaseProblems) context.addProblem(problem);
   const ephemeralData = context.boolean('ephemeralData');
   const dashboard = context.boolean('dashboard');
   const cpu = context.integer('cpu');
@@ -52,14 +56,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   } else if (memory !== undefined && !fargateMemoryOptions(cpu ?? DEFAULT_BACKEND_CPU).includes(memory)) {
     context.addProblem(`memory: '${memory}' is not valid with cpu ${cpu ?? DEFAULT_BACKEND_CPU}; Fargate accepts ${fargateMemoryOptions(cpu ?? DEFAULT_BACKEND_CPU).join(', ')} MiB.`);
   }
-  const secretArnGiven = context.raw('databaseUrlSecretArn') !== undefined;
-  if (engine !== undefined && !secretArnGiven) {
-    context.addProblem('databaseEngine: only applies with databaseUrlSecretArn; set both or neither.');
-  }
-  if (context.raw('databaseUrlSecretKeyArn') !== undefined && !secretArnGiven) {
-    context.addProblem('databaseUrlSecretKeyArn: only applies with databaseUrlSecretArn; set both or neither.');
-  }
-  if (ephemeralData && secretArnGiven) {
+  if (ephemeralData && databaseUrlSecretArn !== undefined) {
     context.addProblem('ephemeralData: the data lives in the database given by databaseUrlSecretArn; drop ephemeralData.');
   }
   if (!enabled) {
@@ -73,8 +70,9 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     cloudOrigin,
     siteOrigin,
     imageTag,
-    databaseUrlSecretArn,
-    databaseUrlSecretKeyArn,
+    // Valid here: an invalid ARN is a problem, and the app stops before it builds anything.
+    databaseUrlSecretArn: databaseProblems.length === 0 ? databaseUrlSecretArn : undefined,
+    databaseUrlSecretKeyArn: databaseProblems.length === 0 ? databaseUrlSecretKeyArn : undefined,
     databaseEngine: engine === 'mysql' ? ConvexDatabaseEngine.MYSQL : engine === 'postgres' ? ConvexDatabaseEngine.POSTGRES : undefined,
     ephemeralData,
     dashboard,
@@ -95,4 +93,10 @@ function readOrigin(context: ContextReader, key: 'cloudOrigin' | 'siteOrigin'): 
     context.addProblem(`${key}: ${problem}`);
   }
   return problems.length === 0 ? value : undefined;
+}
+
+/** A context value as text (cdk.json may hold any JSON type), for checks that name the value. */
+function rawString(context: ContextReader, key: string): string | undefined {
+  const value = context.raw(key);
+  return value === undefined ? undefined : String(value);
 }
