@@ -60,9 +60,17 @@ export function renderDotEnv(entries: readonly DotEnvEntry[]): string {
 export interface DotEnvLine {
   /** The line exactly as read, without its line break. */
   readonly raw: string;
-  /** The variable assigned on this line, if any. */
+  /**
+   * The variable assigned on this line.
+   *
+   * @default - none: a comment, a blank line or anything else that assigns nothing
+   */
   readonly key?: string;
-  /** The unquoted value, if the line assigns one. */
+  /**
+   * The unquoted value.
+   *
+   * @default - none, when the line assigns nothing
+   */
   readonly value?: string;
 }
 

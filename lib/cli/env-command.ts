@@ -95,7 +95,9 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
   }
   const force = booleanFlag(flags, 'force');
   checkInstanceNameKept(out, previous, plan, force, io);
-  const header = `${HEADER_PREFIX}${plan.source}`;
+  // One line: a line break in the source (a stack name from an outputs file's JSON keys) would
+  // otherwise put an assignment of its own into the file.
+  const header = `${HEADER_PREFIX}${plan.source.replace(/[\r\n]+/g, ' ')}`;
   // One header per file: a file that has one keeps it in place (appended keys go below without
   // a second), and it is rewritten to name the latest source when values change.
   const hadHeader = previous !== undefined && new RegExp(HEADER_LINE.source, 'm').test(previous);
@@ -111,10 +113,9 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
   // Everything is validated on the merged result before anything touches the disk.
   const values = parseDotEnv(text);
   checkStorageLocationKept(out, previous, values, plan, force, io);
-  const missing = missingRequired(values);
-  if (missing.length > 0) {
-    throw new CliError(`Refusing to write ${out}: ${missing.join(', ')} would be empty, and the backend would silently use local disk.`);
-  }
+  // No check for empty required variables here: the plan builders refuse an empty one
+  // (planFromStackOutputs a missing or empty output, planFromProvider an empty region or bucket
+  // name), and the merge writes every planned value on exactly one line that parses back to it.
   if (plan.requiresKeys && (envValue(values, AWS_ACCESS_KEY_ID) === undefined || envValue(values, AWS_SECRET_ACCESS_KEY) === undefined)) {
     throw new CliError(
       `Refusing to write ${out}: ${plan.source} needs access keys and none are set. ` +
@@ -291,13 +292,9 @@ function checkStorageLocationKept(
   );
 }
 
-/** Checks the plan itself: the six required values, exact booleans, no presence flag. */
+/** Checks the plan itself: exact booleans, no presence flag (the builders refuse empty required values). */
 function validatePlan(plan: EnvPlan): void {
   const values = new Map(plan.set.map((e) => [e.key, e.value]));
-  const empty = REQUIRED_S3_VARS.filter((key) => !values.get(key));
-  if (empty.length > 0) {
-    throw new CliError(`Refusing to write: ${empty.join(', ')} would be empty (from ${plan.source}).`);
-  }
   for (const key of Object.values(STRICT_BOOLEAN_VARS)) {
     const value = values.get(key);
     if (value !== undefined && !isStrictBooleanValue(value)) {

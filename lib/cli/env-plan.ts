@@ -46,11 +46,22 @@ export async function planFromStackOutputs(
   outputs: StackOutputs,
   readSecret: (secretArn: string) => Promise<AccessKeyPair>,
 ): Promise<EnvPlan> {
-  const missing = REQUIRED_S3_VARS.filter((v) => !outputs[outputKeyFor(v)]);
+  const missing = REQUIRED_S3_VARS.filter((v) => outputs[outputKeyFor(v)] === undefined);
   if (missing.length > 0) {
     throw new CliError(
       `Stack '${stack}' lacks the output${missing.length === 1 ? '' : 's'} ${missing.map(outputKeyFor).join(', ')}. ` +
         'Is it a storage stack of this project, deployed with a current version? Check --stack.',
+    );
+  }
+  // Present but empty (a hand-edited or truncated outputs file): the backend would read the
+  // variable as unset and silently keep its data on local disk.
+  const empty = REQUIRED_S3_VARS.filter((v) => outputs[outputKeyFor(v)].trim() === '');
+  if (empty.length > 0) {
+    const one = empty.length === 1;
+    throw new CliError(
+      `Refusing to write: stack '${stack}' has the output${one ? '' : 's'} ${empty.map(outputKeyFor).join(', ')}, but ` +
+        `${one ? 'it is' : 'they are'} empty, so ${empty.join(', ')} would be empty and the backend would silently use ` +
+        'local disk. Read the outputs again (cdk deploy --outputs-file, or env --stack from the deployed stack).',
     );
   }
   const set: DotEnvEntry[] = REQUIRED_S3_VARS.map((key) => ({ key, value: outputs[outputKeyFor(key)] }));

@@ -30,6 +30,9 @@ export interface VerifyReport {
   readonly skipped?: string;
 }
 
+/** {@link VerifyReport.skipped} under `--file-only`. */
+const FILE_ONLY_SKIPPED = '--file-only: no request made';
+
 /** Runs `verify` with already-split arguments; returns the exit code. */
 export async function runVerify(argv: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags('verify', argv, {
@@ -92,7 +95,7 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   let skipped: string | undefined;
   const results = new Map<string, BucketProbeResult>();
   if (!options.probe) {
-    skipped = '--file-only: no request made';
+    skipped = FILE_ONLY_SKIPPED;
   } else if (settings.region === undefined) {
     skipped = `${AWS_REGION} is not set, so the backend would not use S3 at all`;
   } else if (targets.length === 0) {
@@ -232,7 +235,12 @@ export function formatSummary(report: VerifyReport): string {
   }
   const failedBuckets = new Set(report.variables.filter((v) => v.result?.status === 'failed').map((v) => v.bucket));
   const errors = report.findings.filter((f) => f.level === 'error').length;
-  if (report.ok) {
+  if (report.ok && report.skipped !== undefined) {
+    // Only --file-only skips the probes of variables without errors: nothing was proven about the buckets.
+    const why = report.skipped === FILE_ONLY_SKIPPED ? '--file-only' : report.skipped;
+    const warned = report.findings.some((f) => f.level === 'warning');
+    lines.push(`Result: variables OK${warned ? ' with warnings (read them above)' : ''}; buckets not probed (${why}).`);
+  } else if (report.ok) {
     const warned = report.variables.some((v) => v.result?.status === 'warning') || report.findings.some((f) => f.level === 'warning');
     lines.push(
       warned

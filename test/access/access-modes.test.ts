@@ -132,8 +132,9 @@ describe('user mode', () => {
       const [[secretId]] = ofType(v, 'AWS::SecretsManager::Secret');
       const { [secretId]: secret, ...others } = v.json.Resources;
       expect(JSON.stringify(secret)).toContain('"SecretAccessKey"');
-      expect(JSON.stringify(others)).not.toContain('"SecretAccessKey"');
-      expect(JSON.stringify(v.json.Outputs)).not.toContain('"SecretAccessKey"');
+      // Any reference form (GetAtt, Fn::Sub's ${Key.SecretAccessKey}), but not the output name AwsSecretAccessKeySecretArn.
+      expect(JSON.stringify(others)).not.toMatch(/SecretAccessKey(?!Secret)/);
+      expect(JSON.stringify(v.json.Outputs)).not.toMatch(/\.SecretAccessKey|"SecretAccessKey"/);
       for (const parameter of Object.values((v.json.Parameters ?? {}) as Record<string, any>)) {
         expect(JSON.stringify(parameter)).not.toMatch(/SecretAccessKey|AWS_SECRET_ACCESS_KEY/);
       }

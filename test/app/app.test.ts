@@ -66,6 +66,28 @@ test('the default app outputs the six storage variables, the role and the .env b
   expect(variant('kms').templateJson.Outputs.AwsS3DisableSse.Value).toBe('true');
 });
 
+test('each variable names the bucket of its own kind, with that kind\'s lifecycle and delete right (written out by hand)', () => {
+  // Independent of the storage table on purpose: a row swapped in the table must fail here.
+  const { Outputs, Resources } = variant('default').templateJson;
+  const expected: Record<string, [string, string, number | undefined]> = {
+    S3StorageExportsBucket: ['StorageExportsBucket1F25C8FC', 'exports/', 45],
+    S3StorageSnapshotImportsBucket: ['StorageSnapshotImportsBucket92514FD0', 'snapshot-imports/', 30],
+    S3StorageModulesBucket: ['StorageModulesBucketCFB1A89F', 'modules/', undefined],
+    S3StorageFilesBucket: ['StorageFilesBucket28699C44', 'files/', undefined],
+    S3StorageSearchBucket: ['StorageSearchBucketE1882C3F', 'search/', undefined],
+  };
+  for (const [output, [bucketId, logPrefix, expiryDays]] of Object.entries(expected)) {
+    expect(Outputs[output].Value).toEqual({ Ref: bucketId });
+    const bucket = Resources[bucketId].Properties;
+    expect(bucket.LoggingConfiguration.LogFilePrefix).toBe(logPrefix);
+    const expiry = bucket.LifecycleConfiguration.Rules.find((r: any) => r.ExpirationInDays !== undefined);
+    expect(expiry?.ExpirationInDays).toBe(expiryDays);
+  }
+  const policy: any = Object.values(Resources).find((r: any) => r.Type === 'AWS::IAM::ManagedPolicy');
+  const deletes = policy.Properties.PolicyDocument.Statement.filter((s: any) => [].concat(s.Action).includes('s3:DeleteObject' as never));
+  expect(deletes.map((s: any) => s.Resource)).toEqual([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['StorageExportsBucket1F25C8FC', 'Arn'] }, '/*']] }]);
+});
+
 test('bucket logical IDs never change: a change here would replace buckets and strand their data', () => {
   const bucketIds = (name: string) => Object.entries(variant(name).templateJson.Resources as Record<string, any>)
     .filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id).sort();

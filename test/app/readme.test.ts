@@ -22,6 +22,12 @@ test.each(CONTEXT_KEYS.map((k) => [k.key, k.default]))('the README documents con
   }
 });
 
+test('the README documents no context key the app does not read', () => {
+  const section = README.slice(README.indexOf('## Context keys'), README.indexOf('\n## ', README.indexOf('## Context keys') + 1));
+  const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+  expect(documented.sort()).toEqual(CONTEXT_KEYS.map((k) => k.key).sort());
+});
+
 test.each([
   ['storage-in-your-stack.ts', 'export class MyConvexStack'],
   ['grant-to-your-role.ts', 'export class MyBackendStack'],

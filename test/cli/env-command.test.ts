@@ -126,6 +126,37 @@ describe('from the stack', () => {
     expect(run.stderr).toMatch(/lacks the output S3StorageSearchBucket/);
     expect(readdirSync(tmp.dir)).toEqual(['out.json']);
   });
+
+  test('--outputs-file with an empty output: reported as empty, nothing written', async () => {
+    const outputs = stackOutputs('role');
+    outputs[outputKeyFor('S3_STORAGE_SEARCH_BUCKET')] = '';
+    outputs[outputKeyFor('AWS_REGION')] = ' ';
+    writeFileSync(join(tmp.dir, 'out.json'), JSON.stringify({ [STACK]: outputs }));
+    const existing = "# mine\nINSTANCE_SECRET='abc'\n";
+    writeFileSync(join(tmp.dir, '.env'), existing);
+    const run = await cli(['env', '--outputs-file', 'out.json'], { cwd: tmp.dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `Refusing to write: stack '${STACK}' has the outputs ${outputKeyFor('AWS_REGION')}, ${outputKeyFor('S3_STORAGE_SEARCH_BUCKET')}, but they are empty, ` +
+        'so AWS_REGION, S3_STORAGE_SEARCH_BUCKET would be empty and the backend would silently use local disk.',
+    );
+    expect(run.stderr).not.toMatch(/lacks the output/);
+    expect(read('.env')).toBe(existing);
+    expect(readdirSync(tmp.dir).sort()).toEqual(['.env', 'out.json']);
+  });
+
+  test('a stack name with a line break stays in the header comment: it cannot assign a variable', async () => {
+    const stack = `${STACK}\nAWS_REGION=`;
+    writeFileSync(join(tmp.dir, 'out.json'), JSON.stringify({ [stack]: stackOutputs('role') }));
+    // AWS_REGION already in the file is rewritten in place, above the appended block and header.
+    writeFileSync(join(tmp.dir, '.env'), "AWS_REGION='eu-central-1'\n");
+    const run = await cli(['env', '--outputs-file', 'out.json'], { cwd: tmp.dir });
+    expect(run.code).toBe(0);
+    const text = read('.env');
+    expect(parseDotEnv(text).get('AWS_REGION')).toBe('eu-central-1');
+    expect(text.split('\n').filter((l) => /^\s*AWS_REGION/.test(l))).toEqual(["AWS_REGION='eu-central-1'"]);
+    expect(text).toContain(`# Convex S3 storage, written by convex-storage env from stack ${STACK} AWS_REGION=\n`);
+  });
 });
 
 describe('for a provider', () => {
@@ -242,10 +273,13 @@ describe('merging into an existing .env', () => {
     expect(backups.every((f) => mode(f) === 0o600)).toBe(true);
   });
 
-  test('nothing is written when a required value would be empty or keys are missing', async () => {
+  test('nothing is written when a bucket name is empty or keys are missing', async () => {
     writeFileSync(join(tmp.dir, 'backend.env'), existing);
+    // An empty name is refused as a usage error before anything is planned (an empty stack
+    // output is refused too: see "--outputs-file with an empty output").
     const emptyName = await cli([...args, '--files-bucket', ''], { cwd: tmp.dir, env: keys });
     expect(emptyName.code).toBe(2);
+    expect(emptyName.stderr).toMatch(/--files-bucket '' is not a valid bucket name/);
     const noKeys = await cli(args, { cwd: tmp.dir, env: {} });
     expect(noKeys.code).toBe(1);
     expect(noKeys.stderr).toMatch(/Refusing to write .*needs access keys.*Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);

@@ -201,6 +201,75 @@ describe('behind a filter imitating stricter providers', () => {
   });
 });
 
+describe('behind a filter: credentials, region, checksum header, ranged reads', () => {
+  /** Runs verify (--json) with `overrides` against a filter in front of s3rver. */
+  async function verifyFiltered(filter: RequestFilter, name: string, overrides: Record<string, string | undefined> = {}) {
+    const proxy = await s3.withFilter(filter);
+    try {
+      return await verify(envFile(name, { S3_ENDPOINT_URL: proxy.endpoint, ...overrides }));
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  test('SignatureDoesNotMatch: names AWS_SECRET_ACCESS_KEY (s3rver itself checks no signature)', async () => {
+    const { code, report } = await verifyFiltered(
+      (_req, res) => s3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'),
+      'badsecret.env',
+    );
+    expect(code).toBe(1);
+    expect(failedSteps(report)).toHaveLength(5);
+    expect(failedSteps(report)[0]).toMatchObject({ step: 'deleteCheck', diagnosis: { code: 'wrong-secret', setting: 'AWS_SECRET_ACCESS_KEY' } });
+  });
+
+  test('AuthorizationHeaderMalformed naming another region: names AWS_REGION with that region', async () => {
+    const { code, report } = await verifyFiltered(
+      (_req, res) =>
+        s3Error(res, 400, 'AuthorizationHeaderMalformed', "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'ap-southeast-2'"),
+      'authregion.env',
+    );
+    expect(code).toBe(1);
+    const diagnosis = failedSteps(report)[0].diagnosis;
+    expect(diagnosis).toMatchObject({ code: 'region-mismatch', setting: 'AWS_REGION' });
+    expect(diagnosis?.message).toMatch(/is in ap-southeast-2, but AWS_REGION=us-east-1\. Set AWS_REGION='ap-southeast-2'/);
+  });
+
+  test('checksum header rejected, upload accepted without it: names AWS_S3_DISABLE_CHECKSUMS=true', async () => {
+    const rejectChecksumHeader: RequestFilter = (req, res) =>
+      req.method === 'POST' && requestTarget(req).query.has('uploads') && req.headers['x-amz-checksum-algorithm'] !== undefined
+        ? s3Error(res, 400, 'InvalidArgument', 'x-amz-checksum-algorithm is not supported')
+        : false;
+    const { code, report } = await verifyFiltered(rejectChecksumHeader, 'checksum-header.env', { AWS_S3_DISABLE_CHECKSUMS: undefined });
+    expect(code).toBe(1);
+    const failures = failedSteps(report);
+    expect(failures).toHaveLength(5);
+    expect(failures[0]).toMatchObject({ step: 'createUpload', diagnosis: { code: 'checksums-rejected', setting: 'AWS_S3_DISABLE_CHECKSUMS' } });
+    expect(failures[0].diagnosis?.message).toMatch(/rejects the 'x-amz-checksum-algorithm: CRC32' header.*accepts the upload without it\. Set AWS_S3_DISABLE_CHECKSUMS=true\./);
+    // The upload that proved it was removed too.
+    expectNoProbeLeft(BUCKETS);
+  });
+
+  test('a ranged read without Content-Range: a warning naming AWS_S3_DISABLE_RANGE_PREFETCH=true', async () => {
+    // The right bytes, but no Content-Range header, as some providers answer.
+    const dropContentRange: RequestFilter = (req, res) => {
+      if (req.method === 'GET' && req.headers.range !== undefined) {
+        const setHeader = res.setHeader.bind(res);
+        res.setHeader = (name, value) => (name.toLowerCase() === 'content-range' ? res : setHeader(name, value));
+      }
+      return false;
+    };
+    const { code, report } = await verifyFiltered(dropContentRange, 'range.env');
+    expect(code).toBe(0);
+    for (const { result } of report.variables) {
+      expect(result?.steps.find((st) => st.step === 'rangedGet')).toMatchObject({
+        status: 'warning',
+        detail: expect.stringMatching(/^Content-Range was '', expected 'bytes 0-15\/\d+'; if reads fail, set AWS_S3_DISABLE_RANGE_PREFETCH=true$/),
+      });
+    }
+    expectNoProbeLeft(BUCKETS);
+  });
+});
+
 describe('least privilege: s3:DeleteObject only where the backend deletes', () => {
   const backendDeletes = STORAGE_KINDS.filter((k) => k.backendDeletes).map((k) => BUCKETS[STORAGE_KINDS.indexOf(k)]);
   const noDelete = BUCKETS.filter((b) => !backendDeletes.includes(b));
@@ -379,9 +448,24 @@ describe('credentials from the default chain (role mode)', () => {
         /warning No access keys in .*role\.env: verify signs its requests with AWS_ACCESS_KEY_ID S3RVER from this process's environment \(the default credential chain reads it first\), not from .*role\.env/,
       );
       expect(run.stderr).toMatch(/Probing 5 buckets \(.*, AWS_ACCESS_KEY_ID S3RVER from this process's environment/);
-      // Without keys in the environment the chain is described as such.
-      const noEnvKeys = await cli(['verify', '--file', file, '--file-only'], { cwd: tmp.dir, env: { AWS_PROFILE: 'admin' } });
+      // Without keys in the environment the warning names the profile the chain will use. (The
+      // endpoint is a closed port: only what the warning says is under test here.)
+      const closed = envFile('role-profile.env', {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        S3_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}`,
+      });
+      const noEnvKeys = await cli(['verify', '--file', closed, '--json'], { cwd: tmp.dir, env: { AWS_PROFILE: 'admin' } });
+      expect(noEnvKeys.code).toBe(1);
+      const profileReport = JSON.parse(noEnvKeys.stdout) as VerifyReport;
+      expect(profileReport.credentials).toBe("this machine's default credential chain (profile 'admin')");
+      const chainWarning = profileReport.findings.find((f) => f.variable === 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN');
+      expect(chainWarning?.level).toBe('warning');
+      expect(chainWarning?.message).toMatch(
+        /^No access keys in .*role-profile\.env: verify signs its requests with this machine's default credential chain \(profile 'admin'\), often an administrator's/,
+      );
       expect(noEnvKeys.stdout).not.toMatch(/from this process's environment/);
+      expect(failedSteps(profileReport)[0].diagnosis).toMatchObject({ code: 'endpoint-unreachable', setting: 'S3_ENDPOINT_URL' });
       expect(run.stdout).toMatch(/warning: No access keys.*A pass proves the buckets and their settings, but not the role's permissions.*run verify where the backend runs/);
       expect(run.stdout).toMatch(/Result: OK with warnings/);
       const json = await verify(file);
@@ -443,6 +527,14 @@ describe('the variables themselves', () => {
     expect(withProcessEnv.stderr).toMatch(/do not combine it with --file/);
     const same = await cli(['verify', '--file', file, '--env-file', file, '--file-only'], { cwd: tmp.dir });
     expect(same.code).toBe(0);
+  });
+
+  test('--file-only on good variables: says the buckets were not probed, not that the storage works', async () => {
+    const run = await cli(['verify', '--file', envFile('file-only.env'), '--file-only'], { cwd: tmp.dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\nResult: variables OK; buckets not probed \(--file-only\)\.\n$/);
+    expect(run.stdout).not.toMatch(/the backend can use this storage/);
+    expect(run.stderr).not.toMatch(/Probing/);
   });
 
   test('human output names the setting; --process-env reads the environment', async () => {

@@ -3,7 +3,7 @@
  * built once (unit apps, no CloudFormation validation) and shared by its tests.
  */
 import { CfnElement, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, DEFAULT_CONVEX_IMAGE_TAG,
   STORAGE_KINDS, StorageEncryption,
@@ -326,13 +326,18 @@ describe('the backend container (SQLite on EFS)', () => {
     }
   });
 
-  test('the log group has a retention and is retained; the instance secret is 64 hex characters', () => {
+  test('the log group has a retention and is retained; the instance secret is generated as 64 lowercase hex characters', () => {
     const { template } = variants().efs;
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
     template.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
-      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, ExcludeUppercase: true, IncludeSpace: false } },
+      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, ExcludeUppercase: true, IncludeSpace: false, ExcludeCharacters: Match.anyValue() } },
     });
+    const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: Match.anyValue() } })) as any[];
+    // Of the printable ASCII Secrets Manager draws from, exactly 0-9 and a-f survive the exclusions.
+    const excluded = new Set<string>(secret.Properties.GenerateSecretString.ExcludeCharacters);
+    const printable = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i));
+    expect(printable.filter((c) => !excluded.has(c) && !/[A-Z]/.test(c)).join('')).toBe('0123456789abcdef');
   });
 });
 

@@ -15,6 +15,16 @@ describe('the storage table', () => {
     expect(new Set(STORAGE_KINDS.map((k) => k.kind)).size).toBe(5);
   });
 
+  test.each([
+    ['exports', 'S3_STORAGE_EXPORTS_BUCKET', 'exports'],
+    ['snapshotImports', 'S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET', 'snapshot-imports'],
+    ['modules', 'S3_STORAGE_MODULES_BUCKET', 'modules'],
+    ['files', 'S3_STORAGE_FILES_BUCKET', 'files'],
+    ['search', 'S3_STORAGE_SEARCH_BUCKET', 'search'],
+  ] as const)('kind %s is read from %s and named <prefix>-%s', (kind, envVar, suffix) => {
+    expect(storageKind(kind)).toMatchObject({ envVar, bucketSuffix: suffix });
+  });
+
   test('never lets current files, modules or search indexes expire', () => {
     for (const kind of ['files', 'modules', 'search'] as const) {
       expect(storageKind(kind).currentObjects.expires).toBe(false);
