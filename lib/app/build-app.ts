@@ -1,7 +1,12 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, NagPack, PCIDSS321Checks } from 'cdk-nag';
 import { readAppConfig } from './app-config';
 import { ConvexStorageStack } from '../stack/convex-storage-stack';
+
+/** The cdk-nag packs the app must pass: AwsSolutions, NIST 800-53 rev 5, HIPAA Security, PCI DSS 3.2.1. */
+export function compliancePacks(): NagPack[] {
+  return [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()];
+}
 
 /** What {@link buildConvexStorageApp} created. */
 export interface ConvexStorageApp {
@@ -24,11 +29,6 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     previousAccessKeySerial: config.access.previousAccessKeySerial,
     backend: config.backend,
   });
-  Validations.of(app).addPlugins(
-    new AwsSolutionsChecks(app),
-    new NIST80053R5Checks(app),
-    new HIPAASecurityChecks(app),
-    new PCIDSS321Checks(app),
-  );
+  Validations.of(app).addPlugins(...compliancePacks());
   return { stack };
 }

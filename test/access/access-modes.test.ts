@@ -2,9 +2,8 @@
  * The stack's two access modes: role and IAM user, their outputs, the `.env` block, the secret
  * handling and cdk-nag. Each variant is synthesized once and shared by its tests.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { BackendAccessMode } from '../../lib/access/access-options';
 import { DOTENV_OUTPUT_MAX_LENGTH, parseSecretPlaceholder } from '../../lib/access/backend-dotenv';
 import { readAppConfig } from '../../lib/app/app-config';
@@ -12,7 +11,7 @@ import { parseDotEnv } from '../../lib/dotenv';
 import { ConvexStorageStack, ConvexStorageStackProps } from '../../lib/stack/convex-storage-stack';
 import { StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { unitTestApp } from '../helpers/cdk-app';
+import { acknowledgmentsUnder, nagFindings, unitTestApp } from '../helpers/cdk-app';
 
 interface Variant {
   readonly app: App;
@@ -210,24 +209,16 @@ describe('user mode', () => {
 });
 
 describe('cdk-nag', () => {
-  const packs = () => [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()];
-
   test.each(Object.keys(VARIANTS))('%s: zero unacknowledged findings in all four packs', (name) => {
-    const { app } = variant(name);
-    const findings = packs().flatMap((pack) => pack.validateScope(app).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
-    expect(findings).toEqual([]);
+    expect(nagFindings(variant(name).app)).toEqual([]);
   });
 
   test('every acknowledgment has a reason, and the user-mode ones answer what they should', () => {
     const acks = new Map<string, string>();
     for (const name of Object.keys(VARIANTS)) {
-      for (const construct of variant(name).stack.node.findAll()) {
-        for (const entry of construct.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
-          for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
-            expect(reason.trim().length).toBeGreaterThan(80);
-            acks.set(`${construct.node.path.replace(/^S\w+\//, '')} ${id.replace(/^annotation::/i, '')}`, reason);
-          }
-        }
+      for (const { path, id, reason } of acknowledgmentsUnder(variant(name).stack)) {
+        expect(reason.trim().length).toBeGreaterThan(80);
+        acks.set(`${path.replace(/^S\w+\//, '')} ${id.replace(/^annotation::/i, '')}`, reason);
       }
     }
     const secretAcks = [...acks.entries()].filter(([key]) => key.startsWith('BackendUser/AccessKeySecret '));

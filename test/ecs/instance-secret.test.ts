@@ -3,10 +3,9 @@
  * Secrets Manager draws from uppercase, lowercase, digits, the punctuation below and space.
  * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html
  */
-import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HEX_CHARACTERS, INSTANCE_SECRET_GENERATOR, INSTANCE_SECRET_LENGTH, InstanceSecret, NON_HEX_PRINTABLE_CHARACTERS } from '../../lib';
-import { unitTestStack } from '../helpers/cdk-app';
+import { acknowledgmentsUnder, unitTestStack } from '../helpers/cdk-app';
 
 const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWERCASE = 'abcdefghijklmnopqrstuvwxyz';
@@ -86,11 +85,9 @@ test('the secret resource carries exactly these settings, is retained, and has n
 test('with the AWS managed key, the acknowledgment says who can really read the secret', () => {
   const stack = unitTestStack();
   const secret = new InstanceSecret(stack, 'InstanceSecret').secret;
-  const reasons = secret.node.metadata
-    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-    .flatMap((m) => Object.entries(m.data as Record<string, string>))
-    .filter(([id]) => id.endsWith('SecretsManagerUsingKMSKey'))
-    .map(([, reason]) => reason);
+  const reasons = acknowledgmentsUnder(secret)
+    .filter(({ id }) => id.endsWith('SecretsManagerUsingKMSKey'))
+    .map(({ reason }) => reason);
   expect(reasons.length).toBeGreaterThan(0);
   for (const reason of reasons) {
     // The AWS managed key restricts nobody: no claim that only the execution role can read it.

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildConvexStorageApp } from '../../lib/app/build-app';
+import { IConstruct } from 'constructs';
+import { buildConvexStorageApp, compliancePacks } from '../../lib/app/build-app';
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
@@ -61,4 +62,24 @@ export function synthesizeApp(extra: Record<string, unknown> = {}): SynthesizedA
   const templateJson = assembly.getStackByName(stack.stackName).template as Record<string, any>;
   const validationReport = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
   return { stack, template: Template.fromJSON(templateJson), templateJson, validationReport };
+}
+
+/** Every unacknowledged finding of the app's cdk-nag packs under `scope`, as `rule: paths`. */
+export function nagFindings(scope: IConstruct): string[] {
+  return compliancePacks().flatMap((pack) => pack.validateScope(scope).violations
+    .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
+}
+
+/** One cdk-nag (or annotation) acknowledgment recorded with `Validations.of(x).acknowledge`. */
+export interface Acknowledgment {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Every acknowledgment recorded on `scope` or below it. */
+export function acknowledgmentsUnder(scope: IConstruct): Acknowledgment[] {
+  return scope.node.findAll().flatMap((construct) => construct.node.metadata
+    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: construct.node.path, id, reason }))));
 }

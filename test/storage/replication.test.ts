@@ -1,10 +1,9 @@
 import { App, Stack, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { ConvexStorage, ConvexStorageProps, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { StorageReplication } from '../../lib/storage/replication';
 import { STORAGE_KINDS, StorageKind } from '../../lib/storage-kinds';
-import { unitTestApp } from '../helpers/cdk-app';
+import { nagFindings, unitTestApp } from '../helpers/cdk-app';
 
 interface Built {
   readonly app: App;
@@ -25,11 +24,6 @@ const allKinds = (stack: Stack) => Object.fromEntries(STORAGE_KINDS.map((k) => [
 
 function replicatedBuckets(template: Template): any[] {
   return Object.values(template.findResources('AWS::S3::Bucket', { Properties: { ReplicationConfiguration: Match.anyValue() } }));
-}
-
-function nagFindings(app: App): string[] {
-  return [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]
-    .flatMap((pack) => pack.validateScope(app).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
 }
 
 describe('replication of every kind (SSE-S3)', () => {
