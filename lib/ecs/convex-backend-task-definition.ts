@@ -380,10 +380,19 @@ export class ConvexBackendTaskDefinition extends Construct {
 
     this.logGroup = props.logGroup ?? this.newLogGroup(props, removalPolicy);
 
+    // A storage key from another stack is used through its ARN: the secret's grant would otherwise
+    // name the execution role in that stack's key policy, a reference back to this stack that
+    // closes a dependency cycle (this stack already needs the key). The role's own policy gets
+    // the key instead, as for the database secret.
+    const storageKey = props.storage.encryptionKey;
+    const storageKeyElsewhere = storageKey !== undefined && Stack.of(storageKey) !== stack;
     this.instanceSecret = props.instanceSecret ?? new InstanceSecret(this, 'InstanceSecret', {
-      encryptionKey: props.storage.encryptionKey,
+      encryptionKey: storageKeyElsewhere ? kms.Key.fromKeyArn(this, 'StorageKey', storageKey.keyArn) : storageKey,
       removalPolicy,
     }).secret;
+    if (storageKeyElsewhere && !props.instanceSecret) {
+      grantDecryptThroughSecretsManager(this.executionRole, storageKey, stack.region, stack.urlSuffix);
+    }
 
     const secrets: Record<string, ecs.Secret> = {
       [INSTANCE_SECRET]: ecs.Secret.fromSecretsManager(this.instanceSecret, props.instanceSecretField),
@@ -393,11 +402,7 @@ export class ConvexBackendTaskDefinition extends Construct {
       secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
       const key = props.database.urlSecretEncryptionKey;
       if (key) {
-        this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [key.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.${stack.urlSuffix}` } },
-        }));
+        grantDecryptThroughSecretsManager(this.executionRole, key, props.database.urlSecret.env.region, stack.urlSuffix);
       }
     }
 
@@ -567,6 +572,15 @@ export class ConvexBackendTaskDefinition extends Construct {
       annotations.addWarningV2('cdk-convex-storage:local-origins', `cloudOrigin/siteOrigin not set: the backend uses ${LOCAL_CLOUD_ORIGIN} and ${LOCAL_SITE_ORIGIN}, which only work inside the task. File URLs and clients outside need the public URLs of ports ${BACKEND_API_PORT} and ${BACKEND_SITE_PORT}.`);
     }
   }
+}
+
+/** Lets `role` decrypt with `key`, in its own policy, only through Secrets Manager in `region`. */
+function grantDecryptThroughSecretsManager(role: iam.IRole, key: kms.IKey, region: string, urlSuffix: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.${urlSuffix}` } },
+  }));
 }
 
 /** The storage environment without credentials: with a task role, keys would take precedence. */
