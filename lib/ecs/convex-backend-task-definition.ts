@@ -1,5 +1,5 @@
 import {
-  Duration, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager,
+  Duration, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
