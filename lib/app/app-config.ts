@@ -1,18 +1,23 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { ContextReader } from './context';
+import { ContextReader, ContextReaderOptions } from './context';
 import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSettingsProblems } from '../access/access-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
+import { STACK_CONTEXT_KEYS, StackSettings, readStackSettings } from './stack-context';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
   /** Deployment stage, part of the stack name. */
   readonly stage: string;
-  /** Name of the stack: `ConvexStorage-<stage>`. */
+  /** Name of the stack: context `stackName`, else `ConvexStorage-<stage>`. */
   readonly stackName: string;
+  /** Tags of the stack and its resources (context `tags`), besides the default `application` tag. */
+  readonly tags?: Record<string, string>;
+  /** Synth warnings the user acknowledged (context `acknowledgeWarnings`). */
+  readonly acknowledgedWarnings: StackSettings['acknowledgedWarnings'];
   /** Settings of the storage construct. */
   readonly storage: ConvexStorageProps;
   /** How the backend holds its access policy, and the settings of that mode. */
@@ -30,7 +35,7 @@ export interface ContextKeyDoc {
 
 /** Every context key the app reads, with its default; the README documents each one. */
 export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
-  { key: 'stage', default: 'dev', description: 'Deployment stage (lowercase letters, digits, hyphens); the stack is `ConvexStorage-<stage>`, so each stage has its own buckets.' },
+  { key: 'stage', default: 'dev', description: 'Deployment stage (lowercase letters, digits, hyphens); the stack is `ConvexStorage-<stage>` (unless `stackName` is set), so each stage has its own buckets.' },
   { key: 'bucketNamePrefix', default: '(generated names)', description: 'Bucket names become `<prefix>-exports`, `<prefix>-snapshot-imports`, `<prefix>-modules`, `<prefix>-files`, `<prefix>-search` (`<prefix>-storage` in the single layout).' },
   { key: 'encryption', default: 's3', description: '`s3` (SSE-S3) or `kms` (a customer-managed key with rotation, S3 Bucket Keys, and `AWS_S3_DISABLE_SSE=true` for the backend).' },
   { key: 'layout', default: 'separate', description: '`separate` (one bucket per kind) or `single` (one bucket for all five kinds).' },
@@ -43,14 +48,15 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'accessKeySerial', default: '1', description: 'Serial of the IAM user\'s active access key: a higher serial issues a new key and writes it to the secret. User access only; see "Rotating the access key without downtime" in the README.' },
   { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
+  ...STACK_CONTEXT_KEYS,
   ...BACKEND_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 
 /** Reads and validates the app's context; throws once, listing every bad value. */
-export function readAppConfig(scope: IConstruct): AppConfig {
-  const context = new ContextReader(scope);
+export function readAppConfig(scope: IConstruct, options: ContextReaderOptions = {}): AppConfig {
+  const context = new ContextReader(scope, options);
   const stage = context.string('stage', {
     pattern: STAGE_PATTERN,
     rule: 'expected 1 to 24 lowercase letters, digits or hyphens, starting with a letter (e.g. dev, staging, prod)',
@@ -74,9 +80,12 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   }
   const backend = readBackendOptions(context, storage);
   const access = readAccess(context, backend !== undefined);
+  const stack = readStackSettings(context);
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
+  return {
+    stage, stackName: stack.stackName ?? `ConvexStorage-${stage}`, tags: stack.tags, acknowledgedWarnings: stack.acknowledgedWarnings, storage, access, backend,
+  };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

@@ -159,7 +159,7 @@ describe('context validation', () => {
   });
 
   test('a misspelt key is rejected with the nearest key, not ignored', () => {
-    expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion: not a context key of this app. Did you mean 'encryption'?");
+    expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion (given on the command line with -c): not a context key of this app. Did you mean 'encryption'?");
     // CDK's own keys (feature flags, lookups) are not the app's business.
     expect(() => readAppConfig(new App({ context: appContext({ 'availability-zones:account=1:region=x': ['a'] }) }))).not.toThrow();
   });
