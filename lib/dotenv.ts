@@ -138,7 +138,8 @@ export interface DotEnvMergeResult {
  *
  * Every line that does not assign one of the given keys (other variables, comments, blank
  * lines) is kept exactly as it was, in place. A key that is already assigned is rewritten on
- * its first line (keeping an `export ` prefix); later assignments of the same key are dropped,
+ * its first line (keeping an `export ` prefix), unless that line already holds the same value
+ * (whatever its quoting): then it is kept as written and not counted as replaced; later assignments of the same key are dropped,
  * because docker compose lets the last one win and it would silently undo the merge. New keys
  * are appended at the end, after `header` (a comment) when given. Keys in `remove` are dropped
  * wherever they appear. The file's line ending style (LF or CRLF) is kept.
@@ -166,6 +167,13 @@ export function mergeDotEnv(
     } else if (wanted.has(key)) {
       if (written.has(key)) {
         removed.push(key);
+        continue;
+      }
+      if (line.value === wanted.get(key)) {
+        // Same value, perhaps quoted differently: the line stays as written, and nothing is
+        // reported as updated.
+        out.push(line.raw);
+        written.add(key);
         continue;
       }
       const prefix = /^\s*export\s+/.exec(line.raw)?.[0] ?? '';

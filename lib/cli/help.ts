@@ -32,7 +32,8 @@ Commands:
   verify     check a configuration the way the backend will use it (variables, then each bucket)
   provision  create the buckets of an .env on a non-AWS provider (MinIO, R2, Spaces, B2)
 
-Run convex-storage <command> --help for a command's options.
+Run convex-storage <command> --help (or convex-storage help <command>) for a command's options,
+convex-storage --version for the version.
 ${EXIT_CODES}
 `;
 
