@@ -95,6 +95,9 @@ ${EXIT_CODES}
 export const VERIFY_HELP = `Usage: convex-storage verify [--file PATH | --process-env] [--file-only] [--timeout SECONDS] [--json]
 
 Checks a configuration the way the backend will use it:
+  0. the file's lines, as docker compose (the loader of the backend's .env) reads them: a line
+     that is not NAME=value, one without a name, or a quote never closed is listed with its
+     line number, and nothing is probed until it is fixed;
   1. the variables: ${REQUIRED_S3_VARS.join(', ')}
      set (else the backend silently uses local disk);
      ${Object.values(STRICT_BOOLEAN_VARS).join(', ')} exactly true or false;
