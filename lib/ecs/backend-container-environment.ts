@@ -2,7 +2,7 @@
  * The backend container's environment and secrets: what the backend reads, from the storage, the
  * props and Secrets Manager. Secret values only ever travel as container secrets.
  */
-import { Stack, aws_ecs as ecs, aws_iam as iam, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Stack, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import {
   CONVEX_CLOUD_ORIGIN, CONVEX_SITE_ORIGIN, DISABLE_METRICS_ENDPOINT, INSTANCE_NAME, INSTANCE_SECRET, MYSQL_URL, POSTGRES_URL,
@@ -53,12 +53,17 @@ export function backendContainerSecrets(scope: IConstruct, props: ConvexBackendT
     secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
     const key = props.database.urlSecretEncryptionKey;
     if (key) {
-      executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.${Stack.of(scope).urlSuffix}` } },
-      }));
+      grantDecryptThroughSecretsManager(executionRole, key, props.database.urlSecret.env.region, Stack.of(scope).urlSuffix);
     }
   }
   return secrets;
+}
+
+/** Lets `role` decrypt with `key`, in its own policy, only through Secrets Manager in `region`. */
+export function grantDecryptThroughSecretsManager(role: iam.IRole, key: kms.IKey, region: string, urlSuffix: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.${urlSuffix}` } },
+  }));
 }

@@ -1,12 +1,12 @@
 import {
-  Duration, Lazy, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager,
+  Duration, Lazy, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CREDENTIAL_VARS, INSTANCE_NAME, NEXT_PUBLIC_DEPLOYMENT_URL } from '../backend-env';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { BACKEND_API_PORT, BACKEND_HEALTH_CHECK_COMMAND, BACKEND_SITE_PORT, DASHBOARD_PORT } from './backend-ports';
-import { backendContainerEnvironment, backendContainerSecrets } from './backend-container-environment';
+import { backendContainerEnvironment, backendContainerSecrets, grantDecryptThroughSecretsManager } from './backend-container-environment';
 import { ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
 import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
 import { EntrypointStep, entrypointCommand } from './entrypoint/backend-entrypoint';
@@ -113,10 +113,19 @@ export class ConvexBackendTaskDefinition extends Construct {
 
     this.logGroup = props.logGroup ?? this.newLogGroup(props, removalPolicy);
 
+    // A storage key from another stack is used through its ARN: the secret's grant would otherwise
+    // name the execution role in that stack's key policy, a reference back to this stack that
+    // closes a dependency cycle (this stack already needs the key). The role's own policy gets
+    // the key instead, as for the database secret.
+    const storageKey = props.storage.encryptionKey;
+    const storageKeyElsewhere = storageKey !== undefined && Stack.of(storageKey) !== stack;
     this.instanceSecret = props.instanceSecret ?? new InstanceSecret(this, 'InstanceSecret', {
-      encryptionKey: props.storage.encryptionKey,
+      encryptionKey: storageKeyElsewhere ? kms.Key.fromKeyArn(this, 'StorageKey', storageKey.keyArn) : storageKey,
       removalPolicy,
     }).secret;
+    if (storageKeyElsewhere && !props.instanceSecret) {
+      grantDecryptThroughSecretsManager(this.executionRole, storageKey, stack.region, stack.urlSuffix);
+    }
 
     const secrets = backendContainerSecrets(this, props, this.instanceSecret, this.executionRole);
     const environment = backendContainerEnvironment(props, resolved);
