@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { appContext } from '../helpers/cdk-app';
+import { unitTestApp } from '../helpers/cdk-app';
 
 const ROOT = join(__dirname, '..', '..');
 const SOURCE_DIRS = ['lib', 'bin'];
@@ -75,7 +75,7 @@ test('ships nothing of the deployable app (which needs the dev-only cdk-nag) or 
 test('the compiled package is importable by another CDK app and synthesizes the storage', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
-  const stack = new Stack(new App({ context: appContext(), builtinCloudFormationValidation: false }), 'Consumer');
+  const stack = new Stack(unitTestApp(), 'Consumer');
   const storage = new pkg.ConvexStorage(stack, 'Storage', { encryption: pkg.StorageEncryption.KMS });
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::S3::Bucket', 6);
