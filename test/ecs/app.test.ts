@@ -5,7 +5,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexOnMyClusterStack } from '../../examples/backend-on-your-cluster';
-import { ConvexBackend, ConvexDatabaseEngine } from '../../lib';
+import { BACKEND_OUTPUTS, ConvexBackend, ConvexDatabaseEngine } from '../../lib';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
 import { BACKEND_CONTEXT_KEYS } from '../../lib/app/backend-context';
 import { testApp, unitTestApp } from '../helpers/cdk-app';
@@ -52,6 +52,10 @@ test('the full app: KMS everywhere, no access key reaches the task, and the dash
   const [backend, dashboard] = td.Properties.ContainerDefinitions;
   const env = Object.fromEntries(backend.Environment.map((e: any) => [e.Name, e.Value]));
   expect(env).toMatchObject({ INSTANCE_NAME: 'acme-prod', AWS_S3_DISABLE_SSE: 'true', CONVEX_CLOUD_ORIGIN: 'https://api.convex.example.com' });
+  // What `convex-storage admin-key --stack` reads: the name the task runs with, the secret by ARN only.
+  expect(app.templateJson.Outputs[BACKEND_OUTPUTS.instanceName].Value).toBe(env.INSTANCE_NAME);
+  const secretRef = backend.Secrets.find((s: any) => s.Name === 'INSTANCE_SECRET').ValueFrom;
+  expect(app.templateJson.Outputs[BACKEND_OUTPUTS.instanceSecretArn].Value).toEqual(secretRef);
   expect(JSON.stringify(td)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
   expect(dashboard.Image.split(':')[1]).toBe(backend.Image.split(':')[1]);
   for (const type of ['AWS::Logs::LogGroup', 'AWS::EFS::FileSystem']) {

@@ -92,3 +92,20 @@ test('the packaged CLI starts without aws-cdk-lib', () => {
   const help = execFileSync(process.execPath, ['--require', guard, cli, '--help'], { encoding: 'utf8' });
   expect(help).toContain('convex-storage');
 });
+
+test('the packaged CLI issues an admin key with its runtime dependencies, without aws-cdk-lib', () => {
+  const cli = join(packageDir, 'dist', 'bin', 'convex-storage.js');
+  const guard = join(packageDir, 'no-cdk-guard-admin-key.js');
+  writeFileSync(guard, "process.on('exit', () => { if (Object.keys(require.cache).some((m) => m.includes('/aws-cdk-lib/'))) { process.exitCode = 3; } });\n");
+  const secret = 'ab'.repeat(32);
+  const key = execFileSync(process.execPath, ['--require', guard, cli, 'admin-key', '--process-env'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, INSTANCE_NAME: 'packaged', INSTANCE_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
+  expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  expect(Object.keys(manifest.dependencies)).toContain('@noble/ciphers');
+});
