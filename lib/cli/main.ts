@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ENV_HELP, MAIN_HELP, PROVISION_HELP, VERIFY_HELP } from './help';
+import { ADMIN_KEY_HELP, ENV_HELP, MAIN_HELP, PROVISION_HELP, VERIFY_HELP } from './help';
 import { CliError, EXIT, type CliIo } from './io';
 
 const PACKAGE_NAME = 'cdk-convex-storage';
@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { help: string; load: () => Runner }> = {
   provision: {
     help: PROVISION_HELP,
     load: () => (require('./provision-command') as typeof import('./provision-command')).runProvision,
+  },
+  'admin-key': {
+    help: ADMIN_KEY_HELP,
+    load: () => (require('./admin-key-command') as typeof import('./admin-key-command')).runAdminKey,
   },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
