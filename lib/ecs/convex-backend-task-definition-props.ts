@@ -79,10 +79,12 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly storage: ConvexBackendStorage;
 
   /**
-   * Version of the backend image `ghcr.io/get-convex/convex-backend`: a tag (upstream tags every
-   * release with its full 40-character commit SHA) or a digest `sha256:<64 hex>`. Images built
-   * before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local disk.
-   * `latest` works but gives a synth warning: every task start may run a different version.
+   * Version of the backend image `ghcr.io/get-convex/convex-backend`, in one of the forms upstream
+   * publishes: the full 40-character commit SHA in lowercase hex (upstream's tag of every release),
+   * a digest `sha256:<64 lowercase hex>`, or `latest` (a synth warning: every task start may run
+   * a different version). Anything else (`v1.2`, a short SHA) names no image and is rejected.
+   * Images built before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local
+   * disk.
    *
    * @default DEFAULT_CONVEX_IMAGE_TAG
    */
@@ -281,7 +283,7 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly dashboard?: boolean;
 
   /**
-   * Version of the dashboard image; keep it on the backend's version.
+   * Version of the dashboard image, in the forms of `imageTag`; keep it on the backend's version.
    *
    * @default - the backend's `imageTag` (required when that is a digest)
    */

@@ -102,6 +102,15 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
   expect(readAppConfig(testApp()).backend).toBeUndefined();
 });
 
+test('context: imageTag takes a commit SHA, a digest or latest; v1.2 is rejected with the accepted forms', () => {
+  const read = (imageTag: string) => () => readAppConfig(testApp({ ecs: 'true', imageTag }));
+  expect(read('v1.2')).toThrow("imageTag: imageTag 'v1.2' is not a version upstream publishes: expected a full 40-character commit SHA");
+  expect(read('v1.2')).toThrow("a digest 'sha256:' followed by 64 lowercase hex characters, or 'latest' (with a warning)");
+  for (const imageTag of ['0'.repeat(40), `sha256:${'0'.repeat(64)}`, 'latest']) {
+    expect(read(imageTag)().backend).toMatchObject({ imageTag });
+  }
+});
+
 const COMPLETE_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

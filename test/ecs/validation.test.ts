@@ -83,13 +83,31 @@ describe('the data-persistence rule', () => {
 
 describe('images', () => {
   test.each([
-    ['v1.0 with spaces', 'not a valid image tag or digest'],
-    ['ghcr.io/get-convex/convex-backend:abc', 'not a valid image tag or digest'],
-    ['-leading-dash', 'not a valid image tag or digest'],
-    ['sha256:1234', 'not a valid image digest'],
-    [`sha256:${'A'.repeat(64)}`, 'not a valid image digest'],
-  ])('imageTag %p is rejected', (imageTag, message) => {
-    expect(errorOf(() => ({ imageTag }))).toContain(`imageTag '${imageTag}' is ${message}`);
+    ['v1.2', ''],
+    ['1.2.3', ''],
+    ['v1.0 with spaces', ''],
+    ['-leading-dash', ''],
+    ['ghcr.io/get-convex/convex-backend:abc', 'without the repository'],
+    ['652b828', 'A short SHA is not a tag'],
+    ['652B828B5129E6CDBCAA3C20EFA8D116D09FF3BF', 'write the SHA in lowercase'],
+  ])('imageTag %p is rejected with the accepted forms', (imageTag, hint) => {
+    const message = errorOf(() => ({ imageTag }));
+    expect(message).toContain(`imageTag '${imageTag}' is not a version upstream publishes: expected a full 40-character commit SHA in lowercase hex`);
+    expect(message).toContain("a digest 'sha256:' followed by 64 lowercase hex characters, or 'latest' (with a warning)");
+    expect(message).toContain(hint);
+  });
+
+  test.each([
+    ['sha256:1234'],
+    [`sha256:${'A'.repeat(64)}`],
+  ])('imageTag %p is rejected as a digest', (imageTag) => {
+    expect(errorOf(() => ({ imageTag }))).toContain(`imageTag '${imageTag}' is not a valid image digest`);
+  });
+
+  test('a commit SHA, a digest and latest are accepted', () => {
+    for (const imageTag of ['f'.repeat(40), `sha256:${'a'.repeat(64)}`, 'latest']) {
+      expect(() => backend(() => ({ imageTag }))).not.toThrow();
+    }
   });
 
   test('a digest is used with @, and the dashboard then needs its own version', () => {
@@ -101,7 +119,7 @@ describe('images', () => {
     expect(backend(() => ({ imageTag: digest, dashboard: true, dashboardImageTag: `sha256:${'b'.repeat(64)}` })).backend.dashboardContainer?.imageName)
       .toBe(`ghcr.io/get-convex/convex-dashboard@sha256:${'b'.repeat(64)}`);
     expect(errorOf(() => ({ dashboardImageTag: 'abc' }))).toContain('dashboardImageTag is set but dashboard is off');
-    expect(errorOf(() => ({ dashboard: true, dashboardImageTag: 'a b' }))).toContain("dashboardImageTag 'a b' is not a valid");
+    expect(errorOf(() => ({ dashboard: true, dashboardImageTag: 'a b' }))).toContain("dashboardImageTag 'a b' is not a version upstream publishes");
   });
 
   test('latest warns; a pinned tag does not', () => {
