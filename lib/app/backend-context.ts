@@ -14,7 +14,7 @@ import { ContextReader } from './context';
 export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'ecs', default: 'false', description: '`true` adds the Fargate task definition of the Convex backend (and, without `databaseUrlSecretArn` or `ephemeralData`, a VPC with an encrypted EFS volume for its SQLite data). See "Running the backend on ECS Fargate" in the README.' },
   { key: 'cloudOrigin', default: '(http://127.0.0.1:3210, with a warning)', description: '`CONVEX_CLOUD_ORIGIN`: public URL of the backend API (port 3210), e.g. `https://api.convex.example.com`, no path. With `ecs=true`.' },
-  { key: 'siteOrigin', default: '(http://127.0.0.1:3211, with a warning)', description: '`CONVEX_SITE_ORIGIN`: public URL of the HTTP actions (port 3211), no path. With `ecs=true`.' },
+  { key: 'siteOrigin', default: '(http://127.0.0.1:3211, with a warning)', description: '`CONVEX_SITE_ORIGIN`: public URL of the HTTP actions (port 3211), e.g. `https://site.convex.example.com`, or `https://api.convex.example.com/http` on one domain (a path is allowed here, no trailing slash). Plain `http://` to a host that is not loopback warns. With `ecs=true`.' },
   { key: 'imageTag', default: DEFAULT_CONVEX_IMAGE_TAG, description: 'Version of `ghcr.io/get-convex/convex-backend` (and of the dashboard): a full 40-character commit SHA (upstream\'s tag of every release), a digest `sha256:<64 hex>`, or `latest` (with a warning); anything else, `v1.2` say, is rejected. With `ecs=true`.' },
   { key: 'databaseUrlSecretArn', default: '(none: SQLite on an EFS volume)', description: 'Complete ARN (ending in `-` and 6 random characters; `aws secretsmanager describe-secret --secret-id <name> --query ARN`) of a Secrets Manager secret whose value is the `POSTGRES_URL`/`MYSQL_URL` (no database name). With `ecs=true`.' },
   { key: 'databaseUrlSecretKeyArn', default: '(none: the secret uses aws/secretsmanager)', description: 'ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret, if any: the execution role gets `kms:Decrypt` on it (required for such a secret).' },
@@ -88,7 +88,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
 function readOrigin(context: ContextReader, key: 'cloudOrigin' | 'siteOrigin'): string | undefined {
   const value = context.string(key);
   if (value === undefined) return undefined;
-  const problems = originProblems(key, value);
+  const problems = originProblems(key, value, { allowPath: key === 'siteOrigin' });
   for (const problem of problems) {
     context.addProblem(`${key}: ${problem}`);
   }

@@ -118,14 +118,20 @@ export interface ConvexBackendTaskDefinitionProps {
   /**
    * `CONVEX_CLOUD_ORIGIN`: the public URL of the API (port 3210), e.g.
    * `https://api.convex.example.com`, without a path. File and upload URLs are built from it and
-   * the Node executor in the container calls back to it, so the task must reach it.
+   * the Node executor in the container calls back to it, so the task must reach it. Plain
+   * `http://` to a host that is not loopback gives a synth warning.
    *
    * @default - `http://127.0.0.1:3210`, reachable only inside the task (synth warning)
    */
   readonly cloudOrigin?: string;
 
   /**
-   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), without a path.
+   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), e.g.
+   * `https://site.convex.example.com`. It may carry a path: on one domain, upstream's layout is
+   * `<cloudOrigin>/http` (`https://api.convex.example.com/http`), which the API listener (port
+   * 3210) serves too. No trailing slash, query or fragment. Plain `http://` to a host that is not
+   * loopback gives a synth warning (browsers on HTTPS pages refuse it, and keys would cross the
+   * network in clear text).
    *
    * @default - `http://127.0.0.1:3211`, reachable only inside the task (synth warning)
    */

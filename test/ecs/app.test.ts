@@ -102,6 +102,12 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
   expect(readAppConfig(testApp()).backend).toBeUndefined();
 });
 
+test('context: siteOrigin may carry a path (one domain), cloudOrigin may not', () => {
+  const config = readAppConfig(testApp({ ecs: 'true', cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' }));
+  expect(config.backend).toMatchObject({ cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' });
+  expect(() => readAppConfig(testApp({ ecs: 'true', cloudOrigin: 'https://api.example.com/http' }))).toThrow("cloudOrigin: cloudOrigin 'https://api.example.com/http' must be an origin without a path");
+});
+
 test('context: imageTag takes a commit SHA, a digest or latest; v1.2 is rejected with the accepted forms', () => {
   const read = (imageTag: string) => () => readAppConfig(testApp({ ecs: 'true', imageTag }));
   expect(read('v1.2')).toThrow("imageTag: imageTag 'v1.2' is not a version upstream publishes: expected a full 40-character commit SHA");

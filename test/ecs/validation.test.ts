@@ -308,13 +308,29 @@ describe('origins', () => {
   test.each([
     ['api.example.com', 'is not a URL'],
     ['ftp://api.example.com', 'must start with https://'],
-    ['https://api.example.com/', 'must be an origin without a path'],
-    ['https://api.example.com/convex', 'must be an origin without a path'],
-    ['https://api.example.com?x=1', 'must be an origin without a path'],
     ['https://user:pw@api.example.com', 'must not contain credentials'],
   ])('%p is rejected', (origin, message) => {
     expect(errorOf(() => ({ cloudOrigin: origin }))).toContain(`cloudOrigin '${origin}' ${message}`);
     expect(errorOf(() => ({ siteOrigin: origin }))).toContain(`siteOrigin '${origin}' ${message}`);
+  });
+
+  test.each([
+    ['https://api.example.com/'],
+    ['https://api.example.com/convex'],
+    ['https://api.example.com?x=1'],
+  ])('cloudOrigin %p is rejected: no path, trailing slash or query', (origin) => {
+    expect(errorOf(() => ({ cloudOrigin: origin }))).toContain(`cloudOrigin '${origin}' must be an origin without a path, trailing slash, query or fragment`);
+  });
+
+  test('siteOrigin may carry a path (the one-domain layout), never a trailing slash, query or fragment', () => {
+    const { stack } = backend(() => ({ cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' }));
+    const def = Template.fromStack(stack).toJSON();
+    const container = (Object.values(def.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any).Properties.ContainerDefinitions[0];
+    expect(container.Environment).toContainEqual({ Name: 'CONVEX_SITE_ORIGIN', Value: 'https://api.example.com/http' });
+    expect(originProblems('siteOrigin', 'https://api.example.com/a/b', { allowPath: true })).toEqual([]);
+    for (const origin of ['https://api.example.com/http/', 'https://api.example.com/http?x=1', 'https://api.example.com/http#x', 'https://api.example.com/']) {
+      expect(errorOf(() => ({ siteOrigin: origin }))).toContain(`siteOrigin '${origin}' must not end in a slash or carry a query or fragment (e.g. https://site.convex.example.com, or https://api.convex.example.com/http on one domain)`);
+    }
   });
 
   test('scheme, host and port are accepted; unset origins warn', () => {
@@ -322,23 +338,18 @@ describe('origins', () => {
     expect(originProblems('cloudOrigin', 'http://10.0.0.5:3210')).toEqual([]);
     expect(warnings(backend(() => ({ cloudOrigin: undefined, ephemeralData: true })).backend).join('\n')).toContain('cloudOrigin/siteOrigin not set');
   });
-});
 
-describe('database CA bundle and start-up steps', () => {
-  test('a bundle with a private key, or no certificate, is rejected at synth with the reason', () => {
-    expect(errorOf(() => ({ databaseCaBundle: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' }))).toContain('databaseCaBundle holds a private key');
-    expect(errorOf(() => ({ databaseCaBundle: 'rds-ca-bundle.pem' }))).toContain('databaseCaBundle holds no PEM certificate');
-  });
-
-  test('a bundle given as a token is not checked', () => {
-    expect(() => backend(() => ({ databaseCaBundle: Lazy.string({ produce: () => 'x' }) }))).not.toThrow();
-  });
-
-  test('an empty step is rejected, as a prop and when added', () => {
-    expect(errorOf(() => ({ startupSteps: [{ description: 'ok', script: 'true' }, { description: ' ', script: '' }] })))
-      .toMatch(/startupSteps\[1\]: the description must be plain, non-empty text.*\n.*startupSteps\[1\]: the script is empty/);
-    const { backend: b } = backend();
-    expect(() => b.addStartupStep({ description: 'nothing', script: '\n' })).toThrow('Invalid start-up step for Test/Backend: the script is empty.');
+  test('plain http:// to a host that is not loopback warns, naming the origin; https and loopback do not', () => {
+    const warned = warnings(backend(() => ({ cloudOrigin: 'http://10.0.0.5:3210', siteOrigin: 'http://convex.internal/http' })).backend);
+    expect(warned).toEqual(expect.arrayContaining([
+      expect.stringContaining("cloudOrigin 'http://10.0.0.5:3210' is plain http:// to a host that is not loopback: browsers on HTTPS pages cannot use it"),
+      expect.stringContaining("siteOrigin 'http://convex.internal/http' is plain http://"),
+    ]));
+    expect(warned.join('\n')).toContain('admin keys, auth tokens and data would cross the network in clear text');
+    for (const local of [{ cloudOrigin: 'http://127.0.0.1:3210', siteOrigin: 'http://localhost:3211' }, { cloudOrigin: 'http://[::1]:3210', siteOrigin: 'https://s.example.com' }]) {
+      expect(warnings(backend(() => local).backend).join('\n')).not.toContain('plain http://');
+    }
+    expect(warnings(backend().backend).join('\n')).not.toContain('plain http://');
   });
 });
 
