@@ -21,6 +21,9 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'databaseEngine', default: 'postgres', description: '`postgres` or `mysql`: the database behind `databaseUrlSecretArn`.' },
   { key: 'ephemeralData', default: 'false', description: '`true` runs SQLite on the task\'s ephemeral storage: every restart loses all data (throw-away deployments only; gives a warning). With `ecs=true`.' },
   { key: 'dashboard', default: 'false', description: '`true` adds the dashboard container (port 6791) on the backend\'s version. With `ecs=true`.' },
+  { key: 'disableBeacon', default: 'false', description: '`true` sets `DISABLE_BEACON` (no anonymous usage beacon to Convex). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
+  { key: 'redactLogsToClient', default: 'false', description: '`true` sets `REDACT_LOGS_TO_CLIENT` (function logs and errors are not sent to clients). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
+  { key: 'metricsEndpoint', default: 'false', description: '`true` opens the backend\'s Prometheus `/metrics` on port 3210, which the image serves **without authentication** (`DISABLE_METRICS_ENDPOINT=false`); by default it is closed (`DISABLE_METRICS_ENDPOINT=true`). With `ecs=true`.' },
   { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
   { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
@@ -47,6 +50,9 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   for (const problem of databaseProblems) context.addProblem(problem);
   const ephemeralData = context.boolean('ephemeralData');
   const dashboard = context.boolean('dashboard');
+  const disableBeacon = context.boolean('disableBeacon');
+  const redactLogsToClient = context.boolean('redactLogsToClient');
+  const metricsEndpoint = context.boolean('metricsEndpoint');
   const cpu = context.integer('cpu');
   const memory = context.integer('memory');
   const architecture = context.oneOf('cpuArchitecture', ['x86_64', 'arm64'] as const);
@@ -76,6 +82,9 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     databaseEngine: engine === 'mysql' ? ConvexDatabaseEngine.MYSQL : engine === 'postgres' ? ConvexDatabaseEngine.POSTGRES : undefined,
     ephemeralData,
     dashboard,
+    disableBeacon,
+    redactLogsToClient,
+    metricsEndpoint,
     cpu,
     memoryLimitMiB: memory,
     cpuArchitecture: architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : undefined,

@@ -102,6 +102,25 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
   expect(readAppConfig(testApp()).backend).toBeUndefined();
 });
 
+test('context: disableBeacon, redactLogsToClient and metricsEndpoint reach the task, the presence flags only when true', () => {
+  const backendEnv = (templateJson: Record<string, any>): Record<string, string> => {
+    const def = Object.values(templateJson.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;
+    const backend = def.Properties.ContainerDefinitions.find((c: any) => c.Name === 'convex-backend');
+    return Object.fromEntries(backend.Environment.map((e: any) => [e.Name, e.Value]));
+  };
+  // The full app, as cdk synth builds it.
+  expect(backendEnv(variant('ecs-full').templateJson)).toMatchObject({ DISABLE_BEACON: 'true', REDACT_LOGS_TO_CLIENT: 'true', DISABLE_METRICS_ENDPOINT: 'true' });
+  const bare = backendEnv(variant('ecs').templateJson);
+  expect(bare.DISABLE_METRICS_ENDPOINT).toBe('true');
+  expect(bare).not.toHaveProperty('DISABLE_BEACON');
+  expect(bare).not.toHaveProperty('REDACT_LOGS_TO_CLIENT');
+  // Read from context: booleans, `false` kept as false (the construct then leaves the variable out).
+  const read = (context: Record<string, unknown>) => readAppConfig(testApp({ ecs: 'true', ...context })).backend;
+  expect(read({ disableBeacon: 'false', redactLogsToClient: false, metricsEndpoint: 'true' })).toMatchObject({ disableBeacon: false, redactLogsToClient: false, metricsEndpoint: true });
+  expect(() => read({ disableBeacon: 'yes' })).toThrow("disableBeacon: 'yes' is not valid; accepted values are 'true', 'false'.");
+  expect(() => readAppConfig(testApp({ metricsEndpoint: 'true' }))).toThrow('metricsEndpoint: only applies with ecs=true');
+});
+
 test('context: siteOrigin may carry a path (one domain), cloudOrigin may not', () => {
   const config = readAppConfig(testApp({ ecs: 'true', cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' }));
   expect(config.backend).toMatchObject({ cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' });
