@@ -103,6 +103,8 @@ Checks a configuration the way the backend will use it:
      set (else the backend silently uses local disk);
      ${Object.values(STRICT_BOOLEAN_VARS).join(', ')} exactly true or false;
      ${Object.values(PRESENCE_FLAG_VARS).join(', ')} not set to false (any value switches them on);
+     an http:// ${S3_ENDPOINT_URL} warns: Node actions with externalPackages cannot upload to it
+     (the backend's Node executor uploads them only to https: URLs);
   2. each bucket, concurrently, with the backend's own S3 settings. First a delete of a key that
      does not exist tells whether these credentials may delete there (nothing is created). If so:
      a multipart upload (SSE header and CRC32 part checksums unless disabled), a ranged read, a
