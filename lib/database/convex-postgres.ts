@@ -4,7 +4,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
-import { ConvexDatabaseEngine } from '../ecs/convex-backend-task-definition';
+import { ConvexDatabaseEngine } from '../ecs/convex-backend-task-definition-props';
 import type { ConvexDatabaseConnection } from '../ecs/database-connection';
 import { describeRemovalPolicy, retainedWithDeletedKeyProblem } from '../ecs/key-retention';
 import { DEFAULT_INSTANCE_NAME, instanceDatabaseName, instanceNameProblems } from '../instance-name';

@@ -1,7 +1,7 @@
 import { aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { MYSQL_URL, POSTGRES_URL } from '../backend-env';
 import { DatabaseUrlVariable, databaseUrlParts, databaseUrlStartupScript } from '../database/database-url-script';
-import type { ConvexDatabaseEngine } from './convex-backend-task-definition';
+import type { ConvexDatabaseEngine } from './convex-backend-task-definition-props';
 
 /**
  * A database whose URL the backend container builds at start from a credentials secret, such as
