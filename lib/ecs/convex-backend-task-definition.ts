@@ -1,5 +1,5 @@
 import {
-  Duration, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_secretsmanager as secretsmanager,
+  Duration, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
@@ -109,10 +109,19 @@ export class ConvexBackendTaskDefinition extends Construct {
 
     this.logGroup = props.logGroup ?? this.newLogGroup(props, removalPolicy);
 
+    // A storage key from another stack is used through its ARN: the secret's grant would otherwise
+    // name the execution role in that stack's key policy, a reference back to this stack that
+    // closes a dependency cycle (this stack already needs the key). The role's own policy gets
+    // the key instead, as for the database secret.
+    const storageKey = props.storage.encryptionKey;
+    const storageKeyElsewhere = storageKey !== undefined && Stack.of(storageKey) !== stack;
     this.instanceSecret = props.instanceSecret ?? new InstanceSecret(this, 'InstanceSecret', {
-      encryptionKey: props.storage.encryptionKey,
+      encryptionKey: storageKeyElsewhere ? kms.Key.fromKeyArn(this, 'StorageKey', storageKey.keyArn) : storageKey,
       removalPolicy,
     }).secret;
+    if (storageKeyElsewhere && !props.instanceSecret) {
+      grantDecryptThroughSecretsManager(this.executionRole, storageKey, stack.region, stack.urlSuffix);
+    }
 
     const secrets: Record<string, ecs.Secret> = {
       [INSTANCE_SECRET]: ecs.Secret.fromSecretsManager(this.instanceSecret, props.instanceSecretField),
@@ -122,11 +131,7 @@ export class ConvexBackendTaskDefinition extends Construct {
       secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
       const key = props.database.urlSecretEncryptionKey;
       if (key) {
-        this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [key.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${props.database.urlSecret.env.region}.${stack.urlSuffix}` } },
-        }));
+        grantDecryptThroughSecretsManager(this.executionRole, key, props.database.urlSecret.env.region, stack.urlSuffix);
       }
     }
 
@@ -209,6 +214,15 @@ export class ConvexBackendTaskDefinition extends Construct {
       purpose: 'The Convex backend\'s container logs hold no secrets: INSTANCE_SECRET and the database URL are injected from Secrets Manager, never logged.',
     }).logGroup;
   }
+}
+
+/** Lets `role` decrypt with `key`, in its own policy, only through Secrets Manager in `region`. */
+function grantDecryptThroughSecretsManager(role: iam.IRole, key: kms.IKey, region: string, urlSuffix: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.${urlSuffix}` } },
+  }));
 }
 
 /** The storage environment without credentials: with a task role, keys would take precedence. */
