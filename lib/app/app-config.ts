@@ -5,6 +5,7 @@ import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSet
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
+import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Everything the app builds, read from CDK context. */
@@ -44,6 +45,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
+  ...DATABASE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -72,7 +74,7 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage);
+  const backend = readBackendOptions(context, storage, stage);
   const access = readAccess(context, backend !== undefined);
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();

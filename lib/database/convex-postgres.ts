@@ -141,6 +141,13 @@ export interface ConvexPostgresProps {
 }
 
 /**
+ * The settings of a {@link ConvexPostgres} that `ConvexBackend` creates for its task: the props
+ * without what it wires itself (the VPC, the backend's security group, the instance name, the
+ * storage's key and the removal policy).
+ */
+export type ConvexPostgresOptions = Omit<ConvexPostgresProps, 'vpc' | 'vpcSubnets' | 'backendConnections' | 'instanceName' | 'encryptionKey' | 'removalPolicy'>;
+
+/**
  * RDS for PostgreSQL 17 for the Convex backend, ready at first boot and verified over TLS: the
  * initial database is the one the backend opens (`INSTANCE_NAME` with `-` turned into `_`), the
  * server refuses plain-text connections (`rds.force_ssl=1`), and {@link caCertificates} holds the

@@ -14,6 +14,7 @@ import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
 import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB } from './fargate-sizes';
 import { BACKEND_IMAGE_REPOSITORY, DASHBOARD_IMAGE_REPOSITORY, DEFAULT_CONVEX_IMAGE_TAG, imageReference, isImageDigest } from './images';
 import { InstanceSecret } from './instance-secret';
+import { databaseContainerSettings, isDatabaseConnection } from './database-connection';
 import { ConvexLogGroup } from './log-group';
 import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN } from './origins';
 import { MAX_FARGATE_STOP_TIMEOUT_SECONDS, checkTaskDefinitionProps, logGroupKey, warnAboutTaskDefinitionProps } from './task-definition-checks';
@@ -126,20 +127,25 @@ export class ConvexBackendTaskDefinition extends Construct {
     const secrets: Record<string, ecs.Secret> = {
       [INSTANCE_SECRET]: ecs.Secret.fromSecretsManager(this.instanceSecret, props.instanceSecretField),
     };
-    if (props.database) {
-      const variable = props.database.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
-      secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
-      const key = props.database.urlSecretEncryptionKey;
+    const database = props.database;
+    const databaseUrlVariable = database?.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
+    // A connection's URL is built in the container from its parts (see database-connection.ts).
+    const connection = database && isDatabaseConnection(database) ? databaseContainerSettings(database, databaseUrlVariable) : undefined;
+    if (database && !isDatabaseConnection(database)) {
+      secrets[databaseUrlVariable] = ecs.Secret.fromSecretsManager(database.urlSecret, database.urlSecretField);
+      const key = database.urlSecretEncryptionKey;
       if (key) {
-        grantDecryptThroughSecretsManager(this.executionRole, key, props.database.urlSecret.env.region, stack.urlSuffix);
+        grantDecryptThroughSecretsManager(this.executionRole, key, database.urlSecret.env.region, stack.urlSuffix);
       }
     }
+    Object.assign(secrets, connection?.secrets);
 
     const environment: Record<string, string> = {
       ...storageEnvironment,
       [INSTANCE_NAME]: this.instanceName,
       [CONVEX_CLOUD_ORIGIN]: cloudOrigin,
       [CONVEX_SITE_ORIGIN]: siteOrigin,
+      ...connection?.environment,
     };
     // Any non-empty value switches these on, `false` included: set them only when wanted.
     const flags: Array<[boolean | undefined, string]> = [
