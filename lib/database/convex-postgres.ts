@@ -15,8 +15,13 @@ import {
 import { RDS_CA_REGIONS, rdsCaBundle, rdsCaBundleHint } from './rds-ca-bundles';
 import { RdsLogGroups } from './rds-log-groups';
 
-/** The PostgreSQL port; the security group opens only this one, only to the backend. */
-export const POSTGRES_PORT = 5432;
+/**
+ * The database's port; the security group opens only this one, only to the backend. Not the
+ * engine's default 5432: Control Tower's proactive control CT.RDS.PR.20 (which, where enabled,
+ * blocks the deployment) and cdk-nag's AwsSolutions-RDS11 both reject it, and the backend takes
+ * the port from its URL like any other part.
+ */
+export const POSTGRES_PORT = 5433;
 
 /** The logs the instance exports to CloudWatch Logs. */
 const POSTGRES_LOG_EXPORTS = ['postgresql', 'upgrade'];
@@ -153,7 +158,7 @@ export type ConvexPostgresOptions = Omit<ConvexPostgresProps, 'vpc' | 'vpcSubnet
  * server refuses plain-text connections (`rds.force_ssl=1`), and {@link caCertificates} holds the
  * Amazon RDS roots that the backend needs as `PG_CA_FILE` to verify it.
  *
- * Never public: isolated or private subnets, a security group open on 5432 only to the backend.
+ * Never public: isolated or private subnets, a security group open on its port (5433) only to the backend.
  * Encrypted gp3 storage with autoscaling, automated backups with point-in-time recovery, deletion
  * protection, a final snapshot on removal, exported logs, enhanced monitoring and minor-version
  * upgrades. The master credentials are generated into Secrets Manager (letters and digits) and
@@ -326,7 +331,6 @@ export class ConvexPostgres extends Construct implements ConvexDatabaseConnectio
     const instance = this.instance;
     Validations.of(instance).acknowledge(
       { id: 'AwsSolutions-RDS6', reason: 'IAM database authentication is off because the backend cannot use it: it reads one static postgres://user:password@host:port URL at start and opens connections with it for as long as it runs, while an IAM token is a password that expires after 15 minutes. Access is limited instead by the security group (the backend\'s tasks only), TLS (rds.force_ssl) and a generated password in Secrets Manager.' },
-      { id: 'AwsSolutions-RDS11', reason: 'The standard PostgreSQL port: the security group admits only the backend\'s tasks, and the instance is in isolated or private subnets without a public address, so nothing that could probe for a database reaches the port. A different port would hide nothing from a client that is let in.' },
     );
     acknowledgeComplianceRule(instance, 'RDSInBackupPlan', `Backed up by RDS itself rather than an AWS Backup plan: automated daily snapshots with point-in-time recovery kept ${props.backupRetention?.toDays() ?? DEFAULT_BACKUP_RETENTION_DAYS} days (configurable to 35), kept after the instance is deleted, a final snapshot on removal, and deletion protection. Teams with longer retention add this instance to their own AWS Backup plan.`);
     if (!(props.multiAz ?? false)) {

@@ -132,7 +132,7 @@ export class ConvexBackend extends Construct {
       output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
     }
     if (this.database && this.backendSecurityGroup) {
-      output('BackendSecurityGroupId', this.backendSecurityGroup.securityGroupId, 'Security group to put on the backend service: the only one the database lets in (port 5432)');
+      output('BackendSecurityGroupId', this.backendSecurityGroup.securityGroupId, 'Security group to put on the backend service: the only one the database lets in (port 5433)');
       output('BackendDatabaseInstanceIdentifier', this.database.instance.instanceIdentifier, `RDS for PostgreSQL instance of the backend; ${options.removalPolicy === RemovalPolicy.DESTROY ? 'DELETED when the stack is deleted' : 'a final snapshot is kept when the stack is deleted'}`);
       output('BackendDatabaseHost', this.database.hostname, 'Host name of the backend database (TLS required; reachable only from BackendSecurityGroupId)');
       output('BackendDatabaseName', this.database.databaseName, 'Database the backend opens: INSTANCE_NAME with - turned into _');

@@ -58,7 +58,7 @@ test('the instance, field by field: PostgreSQL 17, private, encrypted gp3 with a
     DBInstanceClass: 'db.t4g.small',
     DBName: 'convex_self_hosted',
     PubliclyAccessible: false,
-    Port: '5432',
+    Port: '5433',
     StorageEncrypted: true,
     StorageType: 'gp3',
     AllocatedStorage: '20',
@@ -123,7 +123,7 @@ test('in the isolated subnets when the VPC has them, else the private ones; neve
   expect(() => build({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow('vpcSubnets selects public subnets');
 });
 
-test('the database port is open to the backend\'s tasks only: one ingress rule, from their security group, on 5432', () => {
+test('the database port is open to the backend\'s tasks only: one ingress rule, from their security group, on its port', () => {
   const { json } = defaults;
   const [backendGroupId] = resources(json, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('BackendTasks'))!;
   const [databaseGroupId, databaseGroup] = resources(json, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('Database'))!;
@@ -131,8 +131,8 @@ test('the database port is open to the backend\'s tasks only: one ingress rule, 
   const ingress = resources(json, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
   expect(ingress).toEqual([{
     IpProtocol: 'tcp',
-    FromPort: 5432,
-    ToPort: 5432,
+    FromPort: 5433,
+    ToPort: 5433,
     GroupId: { 'Fn::GetAtt': [databaseGroupId, 'GroupId'] },
     SourceSecurityGroupId: { 'Fn::GetAtt': [backendGroupId, 'GroupId'] },
     Description: 'PostgreSQL from the Convex backend',
@@ -235,12 +235,12 @@ test('every acknowledgment has a reason, and the choices are the ones expected',
   // Single-AZ and the AWS managed keys are acknowledged only where they apply.
   expect(new Set(ids(defaults))).toEqual(new Set([
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-    'AwsSolutions-RDS3', 'AwsSolutions-RDS6', 'AwsSolutions-RDS11', 'AwsSolutions-SMG4',
+    'AwsSolutions-RDS3', 'AwsSolutions-RDS6', 'AwsSolutions-SMG4',
     'CloudWatchLogGroupEncrypted', 'RDSInBackupPlan', 'RDSMultiAZSupport', 'SecretsManagerRotationEnabled', 'SecretsManagerUsingKMSKey',
   ]));
   expect(new Set(ids(hardened))).toEqual(new Set([
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-    'AwsSolutions-RDS6', 'AwsSolutions-RDS11', 'AwsSolutions-SMG4', 'RDSInBackupPlan', 'SecretsManagerRotationEnabled',
+    'AwsSolutions-RDS6', 'AwsSolutions-SMG4', 'RDSInBackupPlan', 'SecretsManagerRotationEnabled',
   ]));
   const iamAuth = acknowledgmentsUnder(defaults.database).find((a) => a.id.endsWith('AwsSolutions-RDS6'))!;
   expect(iamAuth.reason).toContain('expires after 15 minutes');
