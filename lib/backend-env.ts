@@ -124,3 +124,15 @@ export function secretArnOutputKeyFor(envVar: string): string {
 export function isStrictBooleanValue(value: string): value is 'true' | 'false' {
   return value === 'true' || value === 'false';
 }
+
+/**
+ * Stack outputs of the backend's task definition that `convex-storage admin-key --stack` reads:
+ * the ARN of the Secrets Manager secret holding `INSTANCE_SECRET` (the value is never an output),
+ * the JSON field holding it when the secret is JSON, and the `INSTANCE_NAME` the task runs with.
+ */
+export const BACKEND_OUTPUTS = {
+  instanceSecretArn: 'BackendInstanceSecretArn',
+  /** Only when the secret is JSON: the field that holds the value. */
+  instanceSecretField: 'BackendInstanceSecretField',
+  instanceName: 'BackendInstanceName',
+} as const;

@@ -7,6 +7,8 @@ export * from './storage/access-logs-bucket';
 export * from './storage/convex-storage';
 export * from './storage/replication';
 export * from './instance-name';
+export * from './admin-key/admin-key';
+export * from './admin-key/admin-key-proto';
 export * from './access/access-options';
 export * from './access/backend-access-policy';
 export * from './access/backend-dotenv';

@@ -5,6 +5,7 @@ import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
 import { databaseSecretProblems } from './secret-arn';
+import { BACKEND_OUTPUTS } from '../backend-env';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
 export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionProps, 'storage' | 'database'> {
@@ -88,7 +89,11 @@ export class ConvexBackend extends Construct {
     };
     output('BackendTaskDefinitionArn', this.backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
     output('BackendTaskRoleArn', this.backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
-    output('BackendInstanceSecretArn', this.backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output');
+    output(BACKEND_OUTPUTS.instanceSecretArn, this.backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output. npx convex-storage admin-key --stack <this stack> derives an admin key from it');
+    if (options.instanceSecretField !== undefined) {
+      output(BACKEND_OUTPUTS.instanceSecretField, options.instanceSecretField, 'INSTANCE_SECRET: the JSON field of that secret that holds it');
+    }
+    output(BACKEND_OUTPUTS.instanceName, this.backend.instanceName, 'INSTANCE_NAME the backend runs with: the first part of every admin key and S3 key; never change it');
     output('BackendImage', this.backend.image, 'Backend image the task runs');
     output('BackendLogGroupName', this.backend.logGroup.logGroupName, 'Log group of the backend containers');
     const volume = this.backend.dataVolume;
