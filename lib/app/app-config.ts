@@ -75,24 +75,17 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
     instanceName: readInstanceName(context),
-<<<<<<< HEAD
     objectLock: context.boolean('objectLock'),
     objectLockRetentionDays: context.integer('objectLockRetentionDays'),
-=======
     backendVpcEndpointIds: context.stringList('backendVpcEndpointIds', 'VPC endpoint IDs'),
->>>>>>> main
   };
   // The construct's own checks, now: every bad value is reported in this one round.
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
   const backend = readBackendOptions(context, storage);
-<<<<<<< HEAD
-  const access = readAccess(context, backend !== undefined);
-  const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
-=======
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
->>>>>>> main
+  const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
   return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, terminationProtection };

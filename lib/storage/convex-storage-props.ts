@@ -164,7 +164,6 @@ export interface ConvexStorageProps {
   readonly grantDeleteOnAllBuckets?: boolean;
 
   /**
-<<<<<<< HEAD
    * S3 Object Lock in GOVERNANCE mode on the buckets of user files and snapshot exports (the
    * data that cannot be re-created), with a default retention of `objectLockRetentionDays`: no
    * principal without `s3:BypassGovernanceRetention` can delete or overwrite a version before
@@ -185,7 +184,8 @@ export interface ConvexStorageProps {
    * @default - `noncurrentVersionRetentionDays` (30)
    */
   readonly objectLockRetentionDays?: number;
-=======
+
+  /**
    * IDs of the S3 gateway VPC endpoints of the VPC the backend runs in (a VPC of your own). Every
    * role or IAM user given access with `grantBackendAccess` is then denied, in each data bucket's
    * policy, every request that does not arrive through one of these endpoints (`aws:SourceVpce`):
@@ -197,7 +197,6 @@ export interface ConvexStorageProps {
    * @default - the backend's credentials work from any network
    */
   readonly backendVpcEndpointIds?: string[];
->>>>>>> main
 }
 
 /** The encryption mode the props ask for. */
