@@ -54,5 +54,21 @@ export { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, FARGATE_CPU_VALUES } f
 export { BACKEND_API_PORT, BACKEND_SITE_PORT, DASHBOARD_PORT } from './ecs/backend-ports';
 export { type EntrypointStep } from './ecs/entrypoint/backend-entrypoint';
 
+// The backend's database: PostgreSQL on RDS.
+export { type ConvexDatabaseConnection } from './ecs/database-connection';
+export { RDS_CA_CERTIFICATES_SOURCE, RDS_CA_REGIONS, rdsCaBundle } from './database/rds-ca-bundles';
+export {
+  DATABASE_MASTER_USERNAME,
+  DEFAULT_ALLOCATED_STORAGE_GIB,
+  DEFAULT_BACKUP_RETENTION_DAYS,
+  DEFAULT_DATABASE_INSTANCE_TYPE,
+  DEFAULT_MAX_ALLOCATED_STORAGE_FACTOR,
+  MAX_ALLOCATED_STORAGE_GIB,
+  MAX_BACKUP_RETENTION_DAYS,
+  MIN_ALLOCATED_STORAGE_GIB,
+} from './database/postgres-settings';
+export * from './database/rds-log-groups';
+export * from './database/convex-postgres';
+
 // The deployable stack.
 export * from './stack/convex-storage-stack';
