@@ -11,8 +11,11 @@ import { STORAGE_KINDS } from './storage-kinds';
 export const AWS_REGION = 'AWS_REGION';
 /** Only for non-AWS providers (R2, MinIO, Spaces, B2...). */
 export const S3_ENDPOINT_URL = 'S3_ENDPOINT_URL';
+/** Access key ID, read by the SDK's default credential chain (not by Convex itself); absent with a role. */
 export const AWS_ACCESS_KEY_ID = 'AWS_ACCESS_KEY_ID';
+/** Secret access key paired with {@link AWS_ACCESS_KEY_ID}; a secret, masked when printed. */
 export const AWS_SECRET_ACCESS_KEY = 'AWS_SECRET_ACCESS_KEY';
+/** Session token of temporary credentials, which expire: the backend then fails. */
 export const AWS_SESSION_TOKEN = 'AWS_SESSION_TOKEN';
 /** Read by other AWS tools but not by the backend, which needs AWS_REGION. */
 export const AWS_DEFAULT_REGION = 'AWS_DEFAULT_REGION';
@@ -38,6 +41,18 @@ export const CONVEX_SITE_ORIGIN = 'CONVEX_SITE_ORIGIN';
 export const POSTGRES_URL = 'POSTGRES_URL';
 /** MySQL connection URL without a database name; the database is named after INSTANCE_NAME. */
 export const MYSQL_URL = 'MYSQL_URL';
+/**
+ * File of extra CA certificates the backend trusts for Postgres TLS, besides the image's system
+ * roots (`crates/postgres/src/lib.rs`). Amazon RDS needs its own CAs here.
+ */
+export const PG_CA_FILE = 'PG_CA_FILE';
+/** File of extra CA certificates the backend trusts for MySQL TLS (it adds `verify_ca=true`). */
+export const MYSQL_CA_FILE = 'MYSQL_CA_FILE';
+/**
+ * `true` closes the backend's `/metrics` endpoint, which is otherwise served without
+ * authentication on the API port (knob default false; upstream's compose file sets true).
+ */
+export const DISABLE_METRICS_ENDPOINT = 'DISABLE_METRICS_ENDPOINT';
 /** Read by the dashboard image: the backend URL the dashboard's browser code talks to. */
 export const NEXT_PUBLIC_DEPLOYMENT_URL = 'NEXT_PUBLIC_DEPLOYMENT_URL';
 

@@ -22,11 +22,13 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
   const config = readAppConfig(app);
   const stack = new ConvexStorageStack(app, config.stackName, {
     description: `S3 storage of the self-hosted Convex backend, stage ${config.stage} (cdk-convex-storage)`,
+    terminationProtection: config.terminationProtection,
     storage: config.storage,
     access: config.access.mode,
     trustedPrincipal: config.access.trustedPrincipal,
     accessKeySerial: config.access.accessKeySerial,
     previousAccessKeySerial: config.access.previousAccessKeySerial,
+    backendSourceIps: config.access.backendSourceIps && [...config.access.backendSourceIps],
     backend: config.backend,
     tags: config.tags,
   });

@@ -1,13 +1,15 @@
-import { Annotations, FeatureFlags, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
+import { Annotations, Duration, FeatureFlags, Names, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
-import { dataBucketEncryption, dataLifecycleRules, secureBucketDefaults } from './bucket-defaults';
+import { blockSseC, dataBucketEncryption, dataLifecycleRules, denyOtherEncryption, secureBucketDefaults } from './bucket-defaults';
 import {
   ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems, hasReplicationDestination, namedBuckets, resolvedEncryption,
   separateBucketName, singleBucketName,
 } from './convex-storage-props';
 import { StorageReplicationRole } from './replication';
-import { attachBackendAccessPolicy, newBackendAccessPolicy } from '../access/backend-access-policy';
+import { BackendIdentity, attachBackendAccessPolicy, newBackendAccessPolicy, principalArnOf } from '../access/backend-access-policy';
+import { vpcEndpointIdListProblems } from '../access/network-options';
+import { VPC_ENDPOINT_DENY_SID, vpcEndpointDenyStatement } from '../access/network-restriction';
 import { acknowledgeComplianceRule } from '../compliance';
 import { AWS_REGION, INSTANCE_NAME, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
@@ -44,7 +46,9 @@ export class ConvexStorage extends Construct {
 
   private readonly bucketsByKind: Readonly<Record<StorageKind, s3.IBucket>>;
   private readonly grantDeleteOnAllBuckets: boolean;
+  private readonly backendVpcEndpointIds?: readonly string[];
   private accessPolicy?: iam.ManagedPolicy;
+  private vpcEndpointRestrictions = 0;
 
   constructor(scope: Construct, id: string, props: ConvexStorageProps = {}) {
     super(scope, id);
@@ -54,13 +58,7 @@ export class ConvexStorage extends Construct {
     this.validate(props);
 
     if (encryption === StorageEncryption.KMS) {
-      this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'EncryptionKey', {
-        description: 'Encrypts the S3 storage of a self-hosted Convex backend',
-        enableKeyRotation: true,
-        // Deleting the key makes everything encrypted with it unreadable: retained buckets, and
-        // retained volumes, secrets or logs of other constructs. It goes only with emptied buckets.
-        removalPolicy: removalPolicy === RemovalPolicy.DESTROY && props.autoDeleteObjects ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      });
+      this.encryptionKey = props.encryptionKey ?? newStorageKey(this, removalPolicy === RemovalPolicy.DESTROY && props.autoDeleteObjects === true);
     }
 
     this.accessLogsBucket = props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs', {
@@ -71,9 +69,11 @@ export class ConvexStorage extends Construct {
 
     const replication = props.replication;
     const replicationRole = hasReplicationDestination(replication) ? new StorageReplicationRole(this, 'Replication') : undefined;
-    const newDataBucket = (constructId: string, spec: { bucketName?: string; logPrefix: string; currentObjectRetentionDays?: number; replicateTo?: s3.IBucket }) => {
+    const lockDays = props.objectLockRetentionDays ?? props.noncurrentVersionRetentionDays ?? LIFECYCLE_DEFAULTS.noncurrentVersionRetentionDays;
+    const newDataBucket = (constructId: string, spec: { bucketName?: string; logPrefix: string; currentObjectRetentionDays?: number; replicateTo?: s3.IBucket; locked?: boolean }) => {
       const replicateTo = spec.replicateTo;
       const bucket = new s3.Bucket(this, constructId, {
+        ...(spec.locked ? { objectLockEnabled: true, objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(lockDays)) } : {}),
         ...secureBucketDefaults(removalPolicy),
         ...dataBucketEncryption(this.encryptionKey),
         bucketName: spec.bucketName,
@@ -95,7 +95,10 @@ export class ConvexStorage extends Construct {
       }
       if (!this.encryptionKey) {
         acknowledgeComplianceRule(bucket, 'S3DefaultEncryptionKMS', SSE_S3_REASON);
+      } else {
+        denyOtherEncryption(bucket, this.encryptionKey);
       }
+      blockSseC(bucket);
       return bucket;
     };
 
@@ -113,6 +116,7 @@ export class ConvexStorage extends Construct {
         logPrefix: `${spec.bucketSuffix}/`,
         currentObjectRetentionDays: spec.currentObjects.expires ? props[spec.currentObjects.retentionSetting] ?? spec.currentObjects.defaultDays : undefined,
         replicateTo: replication?.destinations?.[spec.kind],
+        locked: props.objectLock === true && spec.objectLock.locked,
       }));
     }
     replicationRole?.acknowledgeObjectWildcards();
@@ -131,6 +135,7 @@ export class ConvexStorage extends Construct {
     this.backendEnvironment = environment;
     this.instanceName = props.instanceName;
     this.grantDeleteOnAllBuckets = props.grantDeleteOnAllBuckets ?? false;
+    this.backendVpcEndpointIds = props.backendVpcEndpointIds;
   }
 
   /**
@@ -163,8 +168,39 @@ export class ConvexStorage extends Construct {
    */
   public grantBackendAccess(grantee: iam.IGrantable): iam.ManagedPolicy {
     const policy = this.backendAccessPolicy;
-    attachBackendAccessPolicy(policy, grantee);
+    const identity = attachBackendAccessPolicy(policy, grantee);
+    if (this.backendVpcEndpointIds !== undefined) {
+      this.restrictBackendToVpcEndpoints(identity, this.backendVpcEndpointIds);
+    }
     return policy;
+  }
+
+  /**
+   * Denies `principal` (the backend's role or IAM user) every request to the data buckets that
+   * does not arrive through one of the S3 gateway VPC endpoints `vpcEndpointIds`: one statement
+   * in each data bucket's policy, matching the principal by `aws:PrincipalArn` and the endpoint
+   * by `aws:SourceVpce`. No other principal is affected. `grantBackendAccess` calls it for every
+   * grantee when the storage has `backendVpcEndpointIds`; `ConvexBackend` calls it for its task
+   * role and the endpoint of the VPC it creates.
+   */
+  public restrictBackendToVpcEndpoints(principal: iam.IRole | iam.IUser | iam.IGroup, vpcEndpointIds: readonly string[]): void {
+    const principalArn = principalArnOf(principal as BackendIdentity);
+    const problems = Token.isUnresolved(vpcEndpointIds) ? [] : vpcEndpointIdListProblems('vpcEndpointIds', vpcEndpointIds, (id) => Token.isUnresolved(id));
+    if (principalArn === undefined) {
+      problems.push(`${principal.node.path} is an IAM group, which is never the principal of a request, so the bucket policies cannot name it: restrict the backend's role or IAM user instead (for a backend outside AWS, BackendUser's sourceIps).`);
+    } else if (Token.isUnresolved(principalArn) && Stack.of(principal) !== Stack.of(this)) {
+      // The principal's stack already depends on this one (it attaches the access policy); the
+      // bucket policies naming its ARN would add the opposite dependency, a cycle.
+      problems.push(`${principal.node.path} is defined in stack ${Stack.of(principal).stackName}, and the bucket policies of stack ${Stack.of(this).stackName} cannot reference its ARN without making each stack depend on the other. Define the backend's principal in the storage's stack, or pass it imported by its literal ARN (iam.Role.fromRoleArn(this, 'BackendRole', 'arn:aws:iam::<account>:role/<name>')).`);
+    }
+    if (problems.length > 0) {
+      throw new Error(`Invalid restrictBackendToVpcEndpoints call on ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    this.vpcEndpointRestrictions += 1;
+    const sid = this.vpcEndpointRestrictions === 1 ? VPC_ENDPOINT_DENY_SID : `${VPC_ENDPOINT_DENY_SID}${this.vpcEndpointRestrictions}`;
+    for (const bucket of this.dataBuckets) {
+      bucket.addToResourcePolicy(vpcEndpointDenyStatement({ sid, bucket, principalArns: [principalArn!], vpcEndpointIds }));
+    }
   }
 
   /** The bucket that holds one kind of data (the same bucket for every kind in the single layout). */
@@ -193,6 +229,34 @@ export class ConvexStorage extends Construct {
         `Bucket names with dots (${dotted.join(', ')}) fail TLS certificate validation with virtual-hosted addressing. Prefer hyphens.`);
     }
   }
+}
+
+/**
+ * The storage key: rotated yearly, a 30-day deletion window, an alias that says what it is for,
+ * and a policy that lets nobody create grants on it except AWS services acting for AWS
+ * resources (EFS, RDS and the like create their grants that way): a grant is a permission
+ * outside the key policy that IAM does not show (Control Tower CT.KMS.PR.3).
+ */
+function newStorageKey(scope: Construct, deletable: boolean): kms.Key {
+  const key = new kms.Key(scope, 'EncryptionKey', {
+    description: 'Encrypts the S3 storage of a self-hosted Convex backend',
+    enableKeyRotation: true,
+    // The longest window KMS allows: a scheduled deletion can be cancelled for 30 days.
+    pendingWindow: Duration.days(30),
+    // Deleting the key makes everything encrypted with it unreadable: retained buckets, and
+    // retained volumes, secrets or logs of other constructs. It goes only with emptied buckets.
+    removalPolicy: deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  key.addAlias(`alias/${Names.uniqueResourceName(key, { maxLength: 200, separator: '-' })}`);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyGrantsExceptForAwsResources',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+  return key;
 }
 
 function byKind(make: (spec: StorageKindSpec) => s3.IBucket): Record<StorageKind, s3.IBucket> {
