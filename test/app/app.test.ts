@@ -3,6 +3,7 @@
  * test/helpers/variants.ts; their cdk-nag and validation checks are in variants.test.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfnResource, aws_s3 as s3 } from 'aws-cdk-lib';
 import { readAppConfig } from '../../lib/app/app-config';
@@ -148,9 +149,13 @@ describe('context validation', () => {
     expect(message).toContain("bucketNamePrefix 'Acme' gives the bucket name 'Acme-storage'");
   });
 
-  test('the app entry point prints the problems without a stack trace and exits 1', () => {
-    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'bin/app.ts'], {
-      cwd: join(__dirname, '..', '..'),
+  test('the app, run as cdk.json runs it (ts-node --swc), prints the problems without a stack trace and exits 1', () => {
+    const root = join(__dirname, '..', '..');
+    const command = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { app: string }).app;
+    expect(command).toBe('npx ts-node --swc bin/app.ts');
+    const run = spawnSync(command, {
+      shell: true,
+      cwd: root,
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
       encoding: 'utf8',
     });
