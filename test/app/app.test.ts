@@ -156,7 +156,8 @@ describe('context validation', () => {
     const run = spawnSync(command, {
       shell: true,
       cwd: root,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
+      // ts-node's compile cache would stay in the run's temp directory.
+      env: { ...process.env, DISABLE_V8_COMPILE_CACHE: '1', CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
       encoding: 'utf8',
     });
     expect(run.status).toBe(1);

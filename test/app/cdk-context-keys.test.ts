@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { App, cx_api as cxapi } from 'aws-cdk-lib';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
 import { CDK_CONTEXT_KEYS_WITHOUT_SEPARATOR, cdkContextFiles, isCdkContextKey } from '../../lib/app/context';
-import { appContext } from '../helpers/cdk-app';
+import { appContext, testOutdir } from '../helpers/cdk-app';
 
 const ROOT = join(__dirname, '..', '..');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
@@ -62,7 +62,7 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 function problemsOf(context: Record<string, unknown>): string {
   try {
-    readAppConfig(new App({ context }), { contextFiles: () => cdkContextFiles(project, home) });
+    readAppConfig(new App({ context, outdir: testOutdir() }), { contextFiles: () => cdkContextFiles(project, home) });
   } catch (e) {
     return (e as Error).message;
   }

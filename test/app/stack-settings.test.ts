@@ -8,11 +8,11 @@ import { IConstruct } from 'constructs';
 import { readAppConfig } from '../../lib/app/app-config';
 import { buildConvexStorageApp } from '../../lib/app/build-app';
 import { ConvexStorageStack } from '../../lib/stack/convex-storage-stack';
-import { appContext, unitTestApp } from '../helpers/cdk-app';
+import { appContext, testOutdir, unitTestApp } from '../helpers/cdk-app';
 
 function problemsOf(context: Record<string, unknown>): string {
   try {
-    readAppConfig(new App({ context }), { contextFiles: () => [] });
+    readAppConfig(new App({ context, outdir: testOutdir() }), { contextFiles: () => [] });
   } catch (e) {
     return (e as Error).message;
   }
@@ -21,7 +21,7 @@ function problemsOf(context: Record<string, unknown>): string {
 
 /** Builds the app (no synthesis: the nag packs would dominate the time) and returns its stack. */
 function appStack(context: Record<string, unknown>): ConvexStorageStack {
-  return buildConvexStorageApp(new App({ context: appContext(context), builtinCloudFormationValidation: false })).stack;
+  return buildConvexStorageApp(new App({ context: appContext(context), builtinCloudFormationValidation: false, outdir: testOutdir() })).stack;
 }
 
 /** The tags of every resource in the template that takes tags, by logical ID. */
@@ -54,9 +54,9 @@ describe('tags', () => {
   test('without the key only application=convex, which a tag of that name replaces; cdk.json takes a JSON object', () => {
     const plain = resourceTags(appStack({}));
     expect(new Set(Object.values(plain).map((t) => JSON.stringify(t)))).toEqual(new Set([JSON.stringify({ application: 'convex' })]));
-    expect(readAppConfig(new App({ context: { tags: { application: 'billing', 'Owner Name': 'Ana María' } } })).tags)
+    expect(readAppConfig(new App({ context: { tags: { application: 'billing', 'Owner Name': 'Ana María' } }, outdir: testOutdir() })).tags)
       .toEqual({ application: 'billing', 'Owner Name': 'Ana María' });
-    expect(readAppConfig(new App({ context: { tags: ' {"owner": "team=storage"}' } })).tags).toEqual({ owner: 'team=storage' });
+    expect(readAppConfig(new App({ context: { tags: ' {"owner": "team=storage"}' }, outdir: testOutdir() })).tags).toEqual({ owner: 'team=storage' });
   });
 
   test.each([
@@ -88,7 +88,7 @@ describe('stackName', () => {
     const stack = appStack({ stackName: 'Acme-Convex-Prod', stage: 'prod' });
     expect(stack.stackName).toBe('Acme-Convex-Prod');
     expect(stack.node.id).toBe('Acme-Convex-Prod');
-    expect(readAppConfig(new App({ context: { stage: 'prod' } })).stackName).toBe('ConvexStorage-prod');
+    expect(readAppConfig(new App({ context: { stage: 'prod' }, outdir: testOutdir() })).stackName).toBe('ConvexStorage-prod');
   });
 
   test.each(['1stack', 'acme_convex', 'acme.convex', `a${'b'.repeat(128)}`, ''])('%j is rejected with CloudFormation\'s rule', (name) => {
@@ -131,7 +131,7 @@ describe('acknowledgeWarnings', () => {
   });
 
   test('aws-cdk-lib\'s own warning ids are accepted too', () => {
-    expect(readAppConfig(new App({ context: { acknowledgeWarnings: '@aws-cdk/aws-ecs:minHealthyPercent' } })).acknowledgedWarnings)
+    expect(readAppConfig(new App({ context: { acknowledgeWarnings: '@aws-cdk/aws-ecs:minHealthyPercent' }, outdir: testOutdir() })).acknowledgedWarnings)
       .toEqual([{ id: '@aws-cdk/aws-ecs:minHealthyPercent' }]);
   });
 });
