@@ -32,6 +32,10 @@ export function acknowledgeWildcardFindings(scope: IConstruct, document: iam.Pol
     }
     for (const resource of ([] as unknown[]).concat(statement.Resource ?? [])) {
       const flat = flattenReference(resource);
+      if (flat === '*') {
+        // Every resource of a service is never a reviewed exception: scope the statement instead.
+        throw new Error(`acknowledgeWildcardFindings at ${scope.node.path}: a statement grants ${JSON.stringify(statement.Action)} on Resource '*', which is never acknowledged. Name the resource (a key ARN with kms:ViaService, a bucket ARN) instead.`);
+      }
       if (flat.includes('*')) findings.add(`Resource::${flat}`);
     }
   }

@@ -77,8 +77,16 @@ export class ConvexBackendVpc extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       purpose: 'VPC flow logs hold connection metadata (addresses, ports, byte counts), no payloads.',
     });
+    const stack = Stack.of(this);
     const flowLogRole = new ManagedPolicyRole(this, 'FlowLogRole', {
-      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
+      // Confused-deputy protection: the flow-log service passes the flow log's account and ARN,
+      // so only flow logs of this account and region can use the role.
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-flow-log/*` },
+        },
+      }),
       description: 'Delivers the flow logs of the Convex backend VPC to CloudWatch Logs',
     });
     this.vpc.addFlowLog('FlowLog', {
