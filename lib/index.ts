@@ -23,4 +23,6 @@ export * from './ecs/data-volume';
 export * from './ecs/backend-vpc';
 export * from './ecs/convex-backend-task-definition';
 export * from './ecs/convex-backend';
+export * from './backups/backup-settings';
+export * from './backups/convex-scheduled-backups';
 export * from './stack/convex-storage-stack';

@@ -46,6 +46,7 @@ beforeAll(() => {
   }
   copyFileSync(join(ROOT, 'package.json'), join(packageDir, 'package.json'));
   copyFileSync(join(ROOT, 'README.md'), join(packageDir, 'README.md'));
+  cpSync(join(ROOT, 'assets'), join(packageDir, 'assets'), { recursive: true });
   // What a consumer's install provides: its own aws-cdk-lib and constructs (peer dependencies).
   symlinkSync(join(ROOT, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageDir, encoding: 'utf8' }));
@@ -108,4 +109,15 @@ test('the packaged CLI issues an admin key with its runtime dependencies, withou
   expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   expect(Object.keys(manifest.dependencies)).toContain('@noble/ciphers');
+});
+
+test('ships the bundled backup function, which the compiled ConvexScheduledBackups finds', () => {
+  expect(packedFiles).toContain('assets/backup-function/index.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
+  expect(pkg.backupFunctionAssetDir()).toBe(join(packageDir, 'assets', 'backup-function'));
+  const stack = new Stack(new App({ context: appContext(), builtinCloudFormationValidation: false }), 'ConsumerBackups');
+  const secret = new pkg.InstanceSecret(stack, 'Secret').secret;
+  new pkg.ConvexScheduledBackups(stack, 'Backups', { apiUrl: 'https://api.example.com', instanceName: 'consumer', instanceSecret: secret });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
 });
