@@ -38,6 +38,18 @@ export const CONVEX_SITE_ORIGIN = 'CONVEX_SITE_ORIGIN';
 export const POSTGRES_URL = 'POSTGRES_URL';
 /** MySQL connection URL without a database name; the database is named after INSTANCE_NAME. */
 export const MYSQL_URL = 'MYSQL_URL';
+/**
+ * File of extra CA certificates the backend trusts for Postgres TLS, besides the image's system
+ * roots (`crates/postgres/src/lib.rs`). Amazon RDS needs its own CAs here.
+ */
+export const PG_CA_FILE = 'PG_CA_FILE';
+/** File of extra CA certificates the backend trusts for MySQL TLS (it adds `verify_ca=true`). */
+export const MYSQL_CA_FILE = 'MYSQL_CA_FILE';
+/**
+ * `true` closes the backend's `/metrics` endpoint, which is otherwise served without
+ * authentication on the API port (knob default false; upstream's compose file sets true).
+ */
+export const DISABLE_METRICS_ENDPOINT = 'DISABLE_METRICS_ENDPOINT';
 /** Read by the dashboard image: the backend URL the dashboard's browser code talks to. */
 export const NEXT_PUBLIC_DEPLOYMENT_URL = 'NEXT_PUBLIC_DEPLOYMENT_URL';
 

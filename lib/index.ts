@@ -21,6 +21,8 @@ export * from './ecs/instance-secret';
 export * from './ecs/log-group';
 export * from './ecs/data-volume';
 export * from './ecs/backend-vpc';
+export * from './ecs/entrypoint/backend-entrypoint';
+export * from './ecs/entrypoint/database-ca-bundle';
 export * from './ecs/convex-backend-task-definition';
 export * from './ecs/convex-backend';
 export * from './backups/backup-settings';

@@ -2,6 +2,7 @@
  * The properties of `ConvexBackendTaskDefinition` and the storage and database shapes it
  * takes, apart from the construct so each file stays about one concern.
  */
+import type { EntrypointStep } from './entrypoint/backend-entrypoint';
 import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 
 /**
@@ -30,6 +31,12 @@ export interface ConvexBackendStorage {
   readonly instanceName?: string;
   /** Attaches the backend's access policy to `grantee` (here: the task role). */
   grantBackendAccess(grantee: iam.IGrantable): unknown;
+  /**
+   * Denies `principal` every storage request that does not arrive through one of the S3 gateway
+   * VPC endpoints `vpcEndpointIds` (`ConvexStorage` does it in its bucket policies). Called by
+   * `ConvexBackend` for its task role when it creates the VPC; storage without it is not restricted.
+   */
+  restrictBackendToVpcEndpoints?(principal: iam.IRole, vpcEndpointIds: readonly string[]): void;
 }
 
 /** The SQL databases the backend supports besides SQLite. */
@@ -160,6 +167,36 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly ephemeralData?: boolean;
 
   /**
+   * Serve the backend's Prometheus `/metrics` endpoint on the API port (3210). The image serves
+   * it **without authentication**, to anyone who reaches the port; turn it on only when the port
+   * is private to your scraper.
+   *
+   * @default false - `DISABLE_METRICS_ENDPOINT=true`, as upstream's docker-compose file sets it
+   */
+  readonly metricsEndpoint?: boolean;
+
+  /**
+   * CA certificates (PEM, one or more `-----BEGIN CERTIFICATE-----` blocks) that the backend
+   * trusts for database TLS besides the image's system roots. The entrypoint wrapper writes them
+   * to a file in the container at start and points `PG_CA_FILE` and `MYSQL_CA_FILE` at it: needed
+   * when the database's certificate chains to a private CA, as Amazon RDS's do (use the bundle of
+   * the database's region from https://truststore.pki.rds.amazonaws.com/). Checked at synth: only
+   * certificates, no key, at most 32 KiB (it travels in the task definition, limited to 64 KiB).
+   *
+   * @default - the image's system roots only
+   */
+  readonly databaseCaBundle?: string;
+
+  /**
+   * Start-up steps of the backend container's entrypoint wrapper: POSIX `sh` run in order before
+   * the backend starts (after the database CA file), see `EntrypointStep`. More can be added with
+   * `addStartupStep`.
+   *
+   * @default - none
+   */
+  readonly startupSteps?: EntrypointStep[];
+
+  /**
    * Sets `DISABLE_BEACON` (no anonymous usage beacon to Convex).
    *
    * @default false
@@ -202,8 +239,10 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly cpuArchitecture?: ecs.CpuArchitecture;
 
   /**
-   * Time the backend gets after SIGTERM to finish in-flight writes and uploads before it is
-   * killed; at most 120 seconds on Fargate.
+   * Time the backend gets to drain (finish in-flight writes and uploads) after ECS stops the
+   * task, before it is killed; at most 120 seconds on Fargate. ECS stops with SIGTERM; the
+   * container's entrypoint wrapper passes it to the backend as SIGINT, the signal it drains on,
+   * and the stop ends as soon as the backend has exited.
    *
    * @default Duration.seconds(120)
    */

@@ -1,28 +1,30 @@
 import {
-  Duration, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
+  Duration, Lazy, RemovalPolicy, Stack, Validations, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import {
-  CONVEX_CLOUD_ORIGIN, CONVEX_SITE_ORIGIN, CREDENTIAL_VARS, INSTANCE_NAME, INSTANCE_SECRET, MYSQL_URL, NEXT_PUBLIC_DEPLOYMENT_URL,
-  POSTGRES_URL, PRESENCE_FLAG_VARS,
-} from '../backend-env';
+import { CREDENTIAL_VARS, INSTANCE_NAME, NEXT_PUBLIC_DEPLOYMENT_URL } from '../backend-env';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { BACKEND_API_PORT, BACKEND_HEALTH_CHECK_COMMAND, BACKEND_SITE_PORT, DASHBOARD_PORT } from './backend-ports';
-import { ConvexBackendTaskDefinitionProps, ConvexDatabaseEngine } from './convex-backend-task-definition-props';
+import { backendContainerEnvironment, backendContainerSecrets, grantDecryptThroughSecretsManager } from './backend-container-environment';
+import { ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
 import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
+import { EntrypointStep, entrypointCommand } from './entrypoint/backend-entrypoint';
+import { databaseCaFileStep } from './entrypoint/database-ca-bundle';
 import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB } from './fargate-sizes';
 import { BACKEND_IMAGE_REPOSITORY, DASHBOARD_IMAGE_REPOSITORY, DEFAULT_CONVEX_IMAGE_TAG, imageReference, isImageDigest } from './images';
 import { InstanceSecret } from './instance-secret';
 import { ConvexLogGroup } from './log-group';
 import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN } from './origins';
-import { MAX_FARGATE_STOP_TIMEOUT_SECONDS, checkTaskDefinitionProps, logGroupKey, warnAboutTaskDefinitionProps } from './task-definition-checks';
+import {
+  MAX_FARGATE_STOP_TIMEOUT_SECONDS, checkTaskDefinitionProps, logGroupKey, startupStepProblems, warnAboutTaskDefinitionProps,
+} from './task-definition-checks';
 
 export * from './backend-ports';
 export * from './convex-backend-task-definition-props';
 export { originProblems } from './origins';
 
-const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins and on/off flags, all of them also visible as stack outputs. INSTANCE_SECRET and the database URL come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
+const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins, on/off flags and, when given, the database CA certificates (public by nature), all of them but the certificates also visible as stack outputs. INSTANCE_SECRET and the database URL come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
 
 /**
  * A Fargate task definition that runs the self-hosted Convex backend on a `ConvexStorage`:
@@ -55,6 +57,8 @@ export class ConvexBackendTaskDefinition extends Construct {
   public readonly instanceName: string;
   /** The backend image reference. */
   public readonly image: string;
+  /** The entrypoint wrapper's start-up steps, in order. */
+  private readonly startupSteps: EntrypointStep[] = [];
 
   constructor(scope: Construct, id: string, props: ConvexBackendTaskDefinitionProps) {
     super(scope, id);
@@ -123,38 +127,18 @@ export class ConvexBackendTaskDefinition extends Construct {
       grantDecryptThroughSecretsManager(this.executionRole, storageKey, stack.region, stack.urlSuffix);
     }
 
-    const secrets: Record<string, ecs.Secret> = {
-      [INSTANCE_SECRET]: ecs.Secret.fromSecretsManager(this.instanceSecret, props.instanceSecretField),
-    };
-    if (props.database) {
-      const variable = props.database.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
-      secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
-      const key = props.database.urlSecretEncryptionKey;
-      if (key) {
-        grantDecryptThroughSecretsManager(this.executionRole, key, props.database.urlSecret.env.region, stack.urlSuffix);
-      }
-    }
-
-    const environment: Record<string, string> = {
-      ...storageEnvironment,
-      [INSTANCE_NAME]: this.instanceName,
-      [CONVEX_CLOUD_ORIGIN]: cloudOrigin,
-      [CONVEX_SITE_ORIGIN]: siteOrigin,
-    };
-    // Any non-empty value switches these on, `false` included: set them only when wanted.
-    const flags: Array<[boolean | undefined, string]> = [
-      [props.disableBeacon, PRESENCE_FLAG_VARS.disableBeacon],
-      [props.redactLogsToClient, PRESENCE_FLAG_VARS.redactLogsToClient],
-      [props.doNotRequireSsl, PRESENCE_FLAG_VARS.doNotRequireSsl],
-    ];
-    for (const [on, variable] of flags) {
-      if (on === true) environment[variable] = 'true';
-    }
+    const secrets = backendContainerSecrets(this, props, this.instanceSecret, this.executionRole);
+    const environment = backendContainerEnvironment(props, resolved);
+    if (props.databaseCaBundle !== undefined) this.startupSteps.push(databaseCaFileStep());
+    for (const step of props.startupSteps ?? []) this.addStartupStep(step);
 
     this.backendContainer = this.taskDefinition.addContainer('Backend', {
       containerName: 'convex-backend',
       image: ecs.ContainerImage.fromRegistry(this.image),
       essential: true,
+      // The image's own entrypoint, wrapped: ECS stops with SIGTERM, the backend drains on SIGINT.
+      // Rendered at synth, so steps added later with addStartupStep count.
+      entryPoint: Lazy.list({ produce: () => entrypointCommand(this.startupSteps) }),
       environment,
       secrets,
       portMappings: [
@@ -206,6 +190,19 @@ export class ConvexBackendTaskDefinition extends Construct {
     }
   }
 
+  /**
+   * Adds a start-up step to the backend container's entrypoint wrapper: POSIX `sh` run before the
+   * backend starts, after the steps already added (the database CA file first); what it
+   * `export`s reaches the backend. Take values from the container's environment or secrets
+   * (`backendContainer.addSecret`), never write a secret into the script: it is stored in the
+   * task definition in clear text. See `EntrypointStep`.
+   */
+  public addStartupStep(step: EntrypointStep): void {
+    const problems = startupStepProblems(step);
+    if (problems.length > 0) throw new Error(`Invalid start-up step for ${this.node.path}: ${problems.join(' ')}`);
+    this.startupSteps.push(step);
+  }
+
   private newLogGroup(props: ConvexBackendTaskDefinitionProps, removalPolicy: RemovalPolicy): logs.ILogGroup {
     return new ConvexLogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -214,15 +211,6 @@ export class ConvexBackendTaskDefinition extends Construct {
       purpose: 'The Convex backend\'s container logs hold no secrets: INSTANCE_SECRET and the database URL are injected from Secrets Manager, never logged.',
     }).logGroup;
   }
-}
-
-/** Lets `role` decrypt with `key`, in its own policy, only through Secrets Manager in `region`. */
-function grantDecryptThroughSecretsManager(role: iam.IRole, key: kms.IKey, region: string, urlSuffix: string): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['kms:Decrypt'],
-    resources: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.${urlSuffix}` } },
-  }));
 }
 
 /** The storage environment without credentials: with a task role, keys would take precedence. */

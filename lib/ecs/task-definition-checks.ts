@@ -10,6 +10,8 @@ import { BACKEND_API_PORT, BACKEND_SITE_PORT } from './backend-ports';
 import { ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
 import { fargateSizeProblems } from './fargate-sizes';
 import { DEFAULT_CONVEX_IMAGE_TAG, LATEST_TAG, imageVersionProblems } from './images';
+import { EntrypointStep } from './entrypoint/backend-entrypoint';
+import { databaseCaBundleProblems } from './entrypoint/database-ca-bundle';
 import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
 import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN, originProblems } from './origins';
 
@@ -105,6 +107,10 @@ export function checkTaskDefinitionProps(scope: IConstruct, props: ConvexBackend
     problems.push('logRetention and logEncryptionKey apply to the log group this construct creates: set them on your logGroup instead, or drop logGroup.');
   }
   problems.push(...deletedKeyProblems(props, resolved.removalPolicy));
+  if (props.databaseCaBundle !== undefined && known(props.databaseCaBundle)) {
+    problems.push(...databaseCaBundleProblems('databaseCaBundle', props.databaseCaBundle));
+  }
+  (props.startupSteps ?? []).forEach((step, index) => problems.push(...startupStepProblems(step).map((p) => `startupSteps[${index}]: ${p}`)));
 
   if (problems.length > 0) {
     throw new Error(`Invalid ConvexBackendTaskDefinition properties at ${scope.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -126,6 +132,16 @@ export function warnAboutTaskDefinitionProps(scope: IConstruct, props: ConvexBac
   if (props.cloudOrigin === undefined || props.siteOrigin === undefined) {
     annotations.addWarningV2('cdk-convex-storage:local-origins', `cloudOrigin/siteOrigin not set: the backend uses ${LOCAL_CLOUD_ORIGIN} and ${LOCAL_SITE_ORIGIN}, which only work inside the task. File URLs and clients outside need the public URLs of ports ${BACKEND_API_PORT} and ${BACKEND_SITE_PORT}.`);
   }
+}
+
+/** Problems with a start-up step of the entrypoint wrapper. */
+export function startupStepProblems(step: EntrypointStep): string[] {
+  const problems: string[] = [];
+  if (Token.isUnresolved(step.description) || step.description.trim().length === 0) {
+    problems.push('the description must be plain, non-empty text (it is logged before the step runs).');
+  }
+  if (step.script.trim().length === 0) problems.push('the script is empty.');
+  return problems;
 }
 
 /**
