@@ -45,6 +45,15 @@ export interface StorageKindSpec {
    * the access policy grants `s3:DeleteObject` on this bucket.
    */
   readonly backendDeletes: boolean;
+  /**
+   * Whether the bucket gets S3 Object Lock with a default GOVERNANCE retention when object lock
+   * is on: only where the data cannot be re-created and every backend write into the bucket
+   * carries the integrity header S3 requires for an upload under a default retention
+   * (`Content-MD5` or an `x-amz-checksum-*` header). The backend writes with multipart uploads
+   * whose parts carry CRC32 checksums (unless `AWS_S3_DISABLE_CHECKSUMS=true`); the Node
+   * executor's presigned PUT into the modules bucket carries neither header.
+   */
+  readonly objectLock: { readonly locked: boolean; readonly reason: string };
 }
 
 /** The storage table, in the order the upstream docs list the variables. */
@@ -62,6 +71,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       minDaysReason: 'the backend lists a finished export for 14 days and serves its download link until then',
     },
     backendDeletes: true,
+    objectLock: { locked: true, reason: 'snapshot exports are the backups; the backend writes them with multipart uploads that carry CRC32 part checksums, and deletes them only by key (a delete marker, which object lock allows)' },
   },
   {
     kind: 'snapshotImports',
@@ -76,6 +86,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       minDaysReason: 'an import must stay readable while the backend processes it',
     },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'an import is a copy of an archive its uploader still has, read for at most 7 days' },
   },
   {
     kind: 'modules',
@@ -84,6 +95,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'function modules (the deployed code)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'the Node executor uploads modules with a presigned PUT that carries neither Content-MD5 nor a checksum header, which S3 rejects under a default retention; `npx convex deploy` re-creates them' },
   },
   {
     kind: 'files',
@@ -92,6 +104,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'user files (the file storage API)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: true, reason: 'user files exist nowhere else; the backend writes them with multipart uploads that carry CRC32 part checksums and never overwrites or deletes them' },
   },
   {
     kind: 'search',
@@ -100,6 +113,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'search indexes (text and vector index segments)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'search index segments are rebuilt from the documents' },
   },
 ];
 

@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly access: AccessSettings;
   /** The backend's ECS task definition (context `ecs=true`), else undefined. */
   readonly backend?: ConvexBackendOptions;
+  /** CloudFormation termination protection of the stack (default: on for stage `prod`). */
+  readonly terminationProtection: boolean;
 }
 
 /** One documented context key of the app. */
@@ -38,6 +40,9 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'exportsRetentionDays', default: '45', description: 'Days before snapshot exports expire (at least 14). Separate layout only.' },
   { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire. Separate layout only.' },
   { key: 'noncurrentVersionRetentionDays', default: '30', description: 'Days an overwritten or deleted object version stays recoverable.' },
+  { key: 'objectLock', default: 'false', description: '`true`: S3 Object Lock (GOVERNANCE, default retention `objectLockRetentionDays`) on the files and exports buckets, so no credential without `s3:BypassGovernanceRetention` can destroy a version early. Set it on a stage\'s FIRST deploy only: CloudFormation cannot add object lock to an existing bucket and would replace it with an empty one. Separate layout and `removalPolicy=retain` only.' },
+  { key: 'objectLockRetentionDays', default: '(noncurrentVersionRetentionDays)', description: 'Days each new version in an object-locked bucket is under GOVERNANCE retention. With `objectLock=true` only.' },
+  { key: 'terminationProtection', default: '(`true` for stage `prod`, else `false`)', description: 'CloudFormation termination protection of the stack: `cdk destroy` and stack deletion fail until it is turned off.' },
   { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets when the stack is deleted; `destroy` deletes them if they are empty (the KMS key is always kept: a bucket that is not empty stays, and must stay readable).' },
   { key: 'access', default: 'role', description: '`role`: an IAM role (output `BackendRoleArn`) holds the backend\'s access policy, no keys exist; `user`: an IAM user in a group that holds it, with one access key whose secret is in Secrets Manager (outputs `AwsAccessKeyId`, `AwsSecretAccessKeySecretArn`), for a backend outside AWS.' },
   { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
@@ -70,6 +75,8 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
     instanceName: readInstanceName(context),
+    objectLock: context.boolean('objectLock'),
+    objectLockRetentionDays: context.integer('objectLockRetentionDays'),
     backendVpcEndpointIds: context.stringList('backendVpcEndpointIds', 'VPC endpoint IDs'),
   };
   // The construct's own checks, now: every bad value is reported in this one round.
@@ -78,9 +85,10 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   }
   const backend = readBackendOptions(context, storage);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
+  const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
+  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, terminationProtection };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

@@ -7,7 +7,7 @@
  * `resource` matches the failing resource's logical ID (stable: an upgrade never renames one);
  * `variants` limits the entry to those variants of test/helpers/variants.ts (default: any).
  */
-import type { VariantName } from '../helpers/variants';
+import { VARIANT_NAMES, VariantName } from '../helpers/variants';
 
 export interface ControlTowerExemption {
   /** The control, as its rule file is named: `ct-s3-pr-9`. */
@@ -43,12 +43,16 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     reason: 'Nothing consumes S3 event notifications: the backend finds its objects by key, and a notification target without a consumer would only add a queue or topic to secure. Access logs and CloudTrail record the activity.',
   },
   {
-    rule: 'ct-s3-pr-9', resource: new RegExp(`${DATA_BUCKETS.source}|${ACCESS_LOG_BUCKET.source}`),
-    reason: 'TEMPORARY (issue 9, object lock in progress): object lock is being added to the files and exports buckets.',
+    rule: 'ct-s3-pr-9', resource: /^Storage(Files|Exports)Bucket[0-9A-F]{8}$/, variants: VARIANT_NAMES.filter((n) => n !== 'ecs-full'),
+    reason: 'Object lock is off unless objectLock=true (the ecs-full variant has it): CloudFormation cannot add it to an existing bucket (ObjectLockEnabled is create-only in the resource specification), so a default of on would replace the files and exports buckets of every deployment made before it with new, empty ones.',
   },
   {
-    rule: 'ct-kms-pr-3', resource: /^StorageEncryptionKey[0-9A-F]{8}$/,
-    reason: 'TEMPORARY (issue 9, in progress): the kms:CreateGrant guard (kms:GrantIsForAWSResource) is being added to the storage key policy.',
+    rule: 'ct-s3-pr-9', resource: /^Storage(SnapshotImports|Modules|Search|Storage)Bucket[0-9A-F]{8}$/,
+    reason: 'No default retention is possible or useful here: the modules bucket takes the Node executor\'s presigned PUT, which carries neither Content-MD5 nor a checksum header and which S3 refuses under a default retention (the single layout\'s one bucket holds modules too); imports are copies of archives their uploader has, search indexes are rebuilt from the documents. Versioning with a 30-day noncurrent window covers overwrites and deletes.',
+  },
+  {
+    rule: 'ct-s3-pr-9', resource: ACCESS_LOG_BUCKET,
+    reason: 'S3 server access log delivery does not support a destination bucket with a default object lock retention; the log bucket is versioned, private, and written only by the logging service.',
   },
   {
     rule: 'ct-cloudwatch-pr-3', resource: /^Backend(Logs|NetworkFlowLogs)LogGroup[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url'],
