@@ -6,6 +6,7 @@ import { sourceIpListProblems } from '../access/network-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
+import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Everything the app builds, read from CDK context. */
@@ -52,6 +53,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'backendSourceIps', default: '(any address)', description: 'Public CIDR blocks (comma-separated, e.g. `203.0.113.7/32`) the backend outside AWS sends its requests from: the IAM user\'s group then denies its storage requests from any other address, so `convex-storage verify` with its keys must run from one of them too. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
+  ...DATABASE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -83,7 +85,7 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage);
+  const backend = readBackendOptions(context, storage, stage);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));

@@ -9,6 +9,7 @@ import { DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from '../ecs/images';
 import { databaseSecretProblems } from '../ecs/secret-arn';
 import type { ContextKeyDoc } from './app-config';
 import { ContextReader } from './context';
+import { readDatabaseOptions } from './database-context';
 
 /** The backend's context keys, with defaults; the README documents each one. */
 export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
@@ -30,7 +31,7 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
  * Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. The
  * backend's resources follow the storage's `removalPolicy` (context `removalPolicy`).
  */
-export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}): ConvexBackendOptions | undefined {
+export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}, stage = 'dev'): ConvexBackendOptions | undefined {
   const enabled = context.boolean('ecs') ?? false;
   const cloudOrigin = readOrigin(context, 'cloudOrigin');
   const siteOrigin = readOrigin(context, 'siteOrigin');
@@ -59,6 +60,12 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   if (ephemeralData && databaseUrlSecretArn !== undefined) {
     context.addProblem('ephemeralData: the data lives in the database given by databaseUrlSecretArn; drop ephemeralData.');
   }
+  const postgres = readDatabaseOptions(context, {
+    stage,
+    backend: enabled,
+    ownDatabase: databaseUrlSecretArn !== undefined,
+    ephemeralData: ephemeralData === true,
+  });
   if (!enabled) {
     const stray = BACKEND_CONTEXT_KEYS.map((k) => k.key).filter((key) => key !== 'ecs' && context.raw(key) !== undefined);
     for (const key of stray) {
@@ -74,6 +81,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     databaseUrlSecretArn: databaseProblems.length === 0 ? databaseUrlSecretArn : undefined,
     databaseUrlSecretKeyArn: databaseProblems.length === 0 ? databaseUrlSecretKeyArn : undefined,
     databaseEngine: engine === 'mysql' ? ConvexDatabaseEngine.MYSQL : engine === 'postgres' ? ConvexDatabaseEngine.POSTGRES : undefined,
+    postgres,
     ephemeralData,
     dashboard,
     cpu,

@@ -2,6 +2,7 @@
  * The properties of `ConvexBackendTaskDefinition` and the storage and database shapes it
  * takes, apart from the construct so each file stays about one concern.
  */
+import type { ConvexDatabaseConnection } from './database-connection';
 import type { EntrypointStep } from './entrypoint/backend-entrypoint';
 import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 
@@ -136,12 +137,15 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly siteOrigin?: string;
 
   /**
-   * An external Postgres or MySQL database. Without one the backend keeps SQLite under
-   * `/convex/data`, which then needs `vpc` (a persistent EFS volume) or `ephemeralData`.
+   * A Postgres or MySQL database: a secret holding its URL (`ConvexDatabase`), or a connection
+   * whose URL the container builds at start from a credentials secret, with the CA certificates
+   * to verify it (`ConvexDatabaseConnection`, e.g. a `ConvexPostgres`). Without one the backend
+   * keeps SQLite under `/convex/data`, which then needs `vpc` (a persistent EFS volume) or
+   * `ephemeralData`.
    *
    * @default - SQLite under /convex/data
    */
-  readonly database?: ConvexDatabase;
+  readonly database?: ConvexDatabase | ConvexDatabaseConnection;
 
   /**
    * VPC of the ECS service that will run the task. With SQLite (no `database`), a persistent,

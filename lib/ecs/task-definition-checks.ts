@@ -76,6 +76,9 @@ export function checkTaskDefinitionProps(scope: IConstruct, props: ConvexBackend
     }
   }
 
+  if (props.database && 'credentialsSecret' in props.database && props.doNotRequireSsl) {
+    problems.push('doNotRequireSsl is set but the database is a connection whose TLS is verified with its CA certificates (a ConvexPostgres requires TLS: rds.force_ssl=1). Drop doNotRequireSsl.');
+  }
   if (props.database) {
     if (props.ephemeralData) {
       problems.push('ephemeralData is set but a database is given: the data lives in the database. Drop ephemeralData.');

@@ -63,6 +63,18 @@ export const VARIANTS = {
     },
     covers: 'a Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume',
   },
+  'ecs-postgres': {
+    context: { ecs: 'true', database: 'postgres' },
+    covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
+    expectedWarnings: [LOCAL_ORIGINS],
+  },
+  'ecs-postgres-prod': {
+    context: {
+      ecs: 'true', database: 'postgres', stage: 'prod', encryption: 'kms', instanceName: 'acme-prod',
+      cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
+    },
+    covers: 'the production database: Multi-AZ (stage prod), the storage key on the instance, its secret and its logs',
+  },
 } satisfies Record<string, AppVariant>;
 
 export type VariantName = keyof typeof VARIANTS;
