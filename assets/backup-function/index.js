@@ -757,7 +757,7 @@ var BACKUP_METRICS = {
   /** Dimension: the function's name (unique per account and region). */
   dimension: "FunctionName"
 };
-var DEFAULT_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
+var DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
 var UNIT_HOURS = { minute: 1 / 60, minutes: 1 / 60, hour: 1, hours: 1, day: 24, days: 24 };
 
 // lib/backups/backup-handler.ts

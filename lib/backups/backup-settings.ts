@@ -33,7 +33,7 @@ export const BACKUP_METRICS = {
 export const DEFAULT_BACKUP_SCHEDULE = 'rate(1 day)';
 
 /** The default retention: what the backend keeps an export for without being asked. */
-export const DEFAULT_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
+export const DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
 
 /** The shortest interval between backups: one export runs at a time, and each can take a while. */
 export const MIN_BACKUP_INTERVAL_HOURS = 1;
@@ -117,7 +117,7 @@ export interface BackupRetentionSettings {
   /**
    * Days the backend keeps each backup.
    *
-   * @default DEFAULT_BACKUP_RETENTION_DAYS
+   * @default DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS
    */
   readonly backupRetentionDays?: number;
   /**
@@ -140,7 +140,7 @@ export function defaultExportsRetentionDays(): number {
  * Values that are not numbers yet (tokens) are the caller's to skip.
  */
 export function backupRetentionProblems(settings: BackupRetentionSettings): string[] {
-  const retention = settings.backupRetentionDays ?? DEFAULT_BACKUP_RETENTION_DAYS;
+  const retention = settings.backupRetentionDays ?? DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS;
   if (!Number.isInteger(retention) || retention < 1) {
     return [`backupRetentionDays must be a whole number of days, 1 or more, not ${retention}.`];
   }

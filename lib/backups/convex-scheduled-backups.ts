@@ -12,7 +12,7 @@ import { acknowledgeComplianceRule, acknowledgeWildcardFindings } from '../compl
 import { ConvexLogGroup } from '../ecs/log-group';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 import {
-  BACKUP_FUNCTION_ENV, BACKUP_METRICS, DEFAULT_BACKUP_RETENTION_DAYS, DEFAULT_BACKUP_SCHEDULE, backupRetentionProblems,
+  BACKUP_FUNCTION_ENV, BACKUP_METRICS, DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS, DEFAULT_BACKUP_SCHEDULE, backupRetentionProblems,
   parseBackupSchedule,
 } from './backup-settings';
 
@@ -176,7 +176,7 @@ export class ConvexScheduledBackups extends Construct {
     super(scope, id);
     const expression = props.schedule ?? DEFAULT_BACKUP_SCHEDULE;
     const { intervalHours, missedHours } = this.validate(props, expression);
-    this.backupRetentionDays = props.backupRetentionDays ?? DEFAULT_BACKUP_RETENTION_DAYS;
+    this.backupRetentionDays = props.backupRetentionDays ?? DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.logGroup = new ConvexLogGroup(this, 'Logs', {
