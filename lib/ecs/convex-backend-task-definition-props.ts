@@ -86,10 +86,12 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly storage: ConvexBackendStorage;
 
   /**
-   * Version of the backend image `ghcr.io/get-convex/convex-backend`: a tag (upstream tags every
-   * release with its full 40-character commit SHA) or a digest `sha256:<64 hex>`. Images built
-   * before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local disk.
-   * `latest` works but gives a synth warning: every task start may run a different version.
+   * Version of the backend image `ghcr.io/get-convex/convex-backend`, in one of the forms upstream
+   * publishes: the full 40-character commit SHA in lowercase hex (upstream's tag of every release),
+   * a digest `sha256:<64 lowercase hex>`, or `latest` (a synth warning: every task start may run
+   * a different version). Anything else (`v1.2`, a short SHA) names no image and is rejected.
+   * Images built before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local
+   * disk.
    *
    * @default DEFAULT_CONVEX_IMAGE_TAG
    */
@@ -123,14 +125,20 @@ export interface ConvexBackendTaskDefinitionProps {
   /**
    * `CONVEX_CLOUD_ORIGIN`: the public URL of the API (port 3210), e.g.
    * `https://api.convex.example.com`, without a path. File and upload URLs are built from it and
-   * the Node executor in the container calls back to it, so the task must reach it.
+   * the Node executor in the container calls back to it, so the task must reach it. Plain
+   * `http://` to a host that is not loopback gives a synth warning.
    *
    * @default - `http://127.0.0.1:3210`, reachable only inside the task (synth warning)
    */
   readonly cloudOrigin?: string;
 
   /**
-   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), without a path.
+   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), e.g.
+   * `https://site.convex.example.com`. It may carry a path: on one domain, upstream's layout is
+   * `<cloudOrigin>/http` (`https://api.convex.example.com/http`), which the API listener (port
+   * 3210) serves too. No trailing slash, query or fragment. Plain `http://` to a host that is not
+   * loopback gives a synth warning (browsers on HTTPS pages refuse it, and keys would cross the
+   * network in clear text).
    *
    * @default - `http://127.0.0.1:3211`, reachable only inside the task (synth warning)
    */
@@ -291,7 +299,7 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly dashboard?: boolean;
 
   /**
-   * Version of the dashboard image; keep it on the backend's version.
+   * Version of the dashboard image, in the forms of `imageTag`; keep it on the backend's version.
    *
    * @default - the backend's `imageTag` (required when that is a digest)
    */

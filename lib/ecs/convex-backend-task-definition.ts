@@ -25,7 +25,8 @@ import {
 
 export * from './backend-ports';
 export * from './convex-backend-task-definition-props';
-export { originProblems } from './origins';
+export { ONE_DOMAIN_SITE_PATH, isLoopbackHost, originProblems, plainHttpOriginRisk } from './origins';
+export type { OriginRules } from './origins';
 
 const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins, on/off flags and, when given, the database CA certificates (public by nature), all of them but the certificates also visible as stack outputs. INSTANCE_SECRET and the database URL (or, for a managed database, its user and password; its host and port are plain) come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
 

@@ -46,9 +46,9 @@ export const VARIANTS = {
     context: {
       ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
       cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
-      objectLock: 'true',
+      objectLock: 'true', disableBeacon: 'true', redactLogsToClient: 'true',
     },
-    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton',
+    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton, the beacon off and logs redacted',
   },
   'ecs-destroy': {
     context: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
