@@ -160,23 +160,3 @@ export function storageKind(kind: StorageKind): StorageKindSpec {
   }
   return spec;
 }
-
-/**
- * How long the backend itself keeps a snapshot export (read from get-convex/convex-backend).
- * A lifecycle rule on the exports bucket that expires objects sooner deletes backups the backend
- * still lists and serves.
- */
-export const EXPORT_RETENTION = {
-  /**
-   * An export expires this many days after it was requested, unless its expiration is moved
-   * with `POST /api/export/set_expiration/{id}` (`DEFAULT_EXPORT_RETENTION`,
-   * `crates/model/src/exports/mod.rs`).
-   */
-  defaultExpiryDays: 14,
-  /**
-   * An expired export stays listed and downloadable until the backend deletes its object this
-   * many days after the expiry (`MAX_EXPIRED_SNAPSHOT_AGE_DAYS`, default 30, in
-   * `crates/common/src/knobs.rs`; `system_table_cleanup`).
-   */
-  expiredGraceDays: 30,
-} as const;

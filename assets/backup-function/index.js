@@ -722,20 +722,69 @@ function issueAdminKey(options) {
 }
 
 // lib/storage-kinds.ts
-var EXPORT_RETENTION = {
-  /**
-   * An export expires this many days after it was requested, unless its expiration is moved
-   * with `POST /api/export/set_expiration/{id}` (`DEFAULT_EXPORT_RETENTION`,
-   * `crates/model/src/exports/mod.rs`).
-   */
-  defaultExpiryDays: 14,
-  /**
-   * An expired export stays listed and downloadable until the backend deletes its object this
-   * many days after the expiry (`MAX_EXPIRED_SNAPSHOT_AGE_DAYS`, default 30, in
-   * `crates/common/src/knobs.rs`; `system_table_cleanup`).
-   */
-  expiredGraceDays: 30
-};
+var EXPORT_EXPIRY_DAYS = 14;
+var MAX_EXPIRED_SNAPSHOT_AGE_DAYS = 30;
+var EXPORT_LISTED_DAYS = EXPORT_EXPIRY_DAYS + MAX_EXPIRED_SNAPSHOT_AGE_DAYS;
+var MAX_IMPORT_AGE_DAYS = 7;
+var STORAGE_KINDS = [
+  {
+    kind: "exports",
+    envVar: "S3_STORAGE_EXPORTS_BUCKET",
+    bucketSuffix: "exports",
+    description: "snapshot exports (backups made by `npx convex export` and scheduled exports)",
+    currentObjects: {
+      expires: true,
+      retentionSetting: "exportsRetentionDays",
+      defaultDays: 45,
+      minDays: EXPORT_LISTED_DAYS,
+      minDaysReason: `the backend keeps a finished export listed and downloadable until it deletes it itself, about ${EXPORT_LISTED_DAYS} days after the request (it expires after ${EXPORT_EXPIRY_DAYS} days and is deleted ${MAX_EXPIRED_SNAPSHOT_AGE_DAYS} days later); a shorter retention deletes backups the dashboard and the export API still list`
+    },
+    backendDeletes: true,
+    objectLock: { locked: true, reason: "snapshot exports are the backups; the backend writes them with multipart uploads that carry CRC32 part checksums, and deletes them only by key (a delete marker, which object lock allows)" }
+  },
+  {
+    kind: "snapshotImports",
+    envVar: "S3_STORAGE_SNAPSHOT_IMPORTS_BUCKET",
+    bucketSuffix: "snapshot-imports",
+    description: "snapshot imports (archives uploaded by `npx convex import`)",
+    currentObjects: {
+      expires: true,
+      retentionSetting: "importsRetentionDays",
+      defaultDays: 30,
+      minDays: MAX_IMPORT_AGE_DAYS,
+      minDaysReason: `the backend may read an uploaded import for up to ${MAX_IMPORT_AGE_DAYS} days while it processes it`
+    },
+    backendDeletes: false,
+    objectLock: { locked: false, reason: "an import is a copy of an archive its uploader still has, read for at most 7 days" }
+  },
+  {
+    kind: "modules",
+    envVar: "S3_STORAGE_MODULES_BUCKET",
+    bucketSuffix: "modules",
+    description: "function modules (the deployed code)",
+    currentObjects: { expires: false },
+    backendDeletes: false,
+    objectLock: { locked: false, reason: "the Node executor uploads modules with a presigned PUT that carries neither Content-MD5 nor a checksum header, which S3 rejects under a default retention; `npx convex deploy` re-creates them" }
+  },
+  {
+    kind: "files",
+    envVar: "S3_STORAGE_FILES_BUCKET",
+    bucketSuffix: "files",
+    description: "user files (the file storage API)",
+    currentObjects: { expires: false },
+    backendDeletes: false,
+    objectLock: { locked: true, reason: "user files exist nowhere else; the backend writes them with multipart uploads that carry CRC32 part checksums and never overwrites or deletes them" }
+  },
+  {
+    kind: "search",
+    envVar: "S3_STORAGE_SEARCH_BUCKET",
+    bucketSuffix: "search",
+    description: "search indexes (text and vector index segments)",
+    currentObjects: { expires: false },
+    backendDeletes: false,
+    objectLock: { locked: false, reason: "search index segments are rebuilt from the documents" }
+  }
+];
 
 // lib/backups/backup-settings.ts
 var BACKUP_FUNCTION_ENV = {
@@ -757,7 +806,6 @@ var BACKUP_METRICS = {
   /** Dimension: the function's name (unique per account and region). */
   dimension: "FunctionName"
 };
-var DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
 var UNIT_HOURS = { minute: 1 / 60, minutes: 1 / 60, hour: 1, hours: 1, day: 24, days: 24 };
 
 // lib/backups/backup-handler.ts

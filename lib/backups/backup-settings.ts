@@ -4,7 +4,7 @@
  * construct and the app's context reader share these checks, and the backup function shares the
  * variable names.
  */
-import { EXPORT_RETENTION, storageKind } from '../storage-kinds';
+import { EXPORT_EXPIRY_DAYS, MAX_EXPIRED_SNAPSHOT_AGE_DAYS, storageKind } from '../storage-kinds';
 
 /** Environment variables of the backup function. */
 export const BACKUP_FUNCTION_ENV = {
@@ -33,7 +33,7 @@ export const BACKUP_METRICS = {
 export const DEFAULT_BACKUP_SCHEDULE = 'rate(1 day)';
 
 /** The default retention: what the backend keeps an export for without being asked. */
-export const DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS = EXPORT_RETENTION.defaultExpiryDays;
+export const DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS = EXPORT_EXPIRY_DAYS;
 
 /** The shortest interval between backups: one export runs at a time, and each can take a while. */
 export const MIN_BACKUP_INTERVAL_HOURS = 1;
@@ -109,7 +109,7 @@ export function parseBackupSchedule(expression: string): ParsedBackupSchedule | 
  * 14 days when the function never extended it) and deletes its object 30 days after that.
  */
 export function minimumExportsRetentionDays(backupRetentionDays: number): number {
-  return Math.max(backupRetentionDays, EXPORT_RETENTION.defaultExpiryDays) + EXPORT_RETENTION.expiredGraceDays;
+  return Math.max(backupRetentionDays, EXPORT_EXPIRY_DAYS) + MAX_EXPIRED_SNAPSHOT_AGE_DAYS;
 }
 
 /** The backup settings the checks look at. */
@@ -147,14 +147,14 @@ export function backupRetentionProblems(settings: BackupRetentionSettings): stri
   const exportsRetention = settings.exportsRetentionDays ?? defaultExportsRetentionDays();
   const needed = minimumExportsRetentionDays(retention);
   if (exportsRetention < needed) {
-    const kept = Math.max(retention, EXPORT_RETENTION.defaultExpiryDays);
-    const lowest = exportsRetention - EXPORT_RETENTION.expiredGraceDays;
+    const kept = Math.max(retention, EXPORT_EXPIRY_DAYS);
+    const lowest = exportsRetention - MAX_EXPIRED_SNAPSHOT_AGE_DAYS;
     return [
       `exportsRetentionDays is ${exportsRetention}, but backupRetentionDays ${retention} needs at least ${needed}: the backend lists a ` +
-        `backup for ${kept} days (backupRetentionDays, and never less than its own ${EXPORT_RETENTION.defaultExpiryDays}-day expiry) and keeps ` +
-        `serving it until it deletes it ${EXPORT_RETENTION.expiredGraceDays} days after that (MAX_EXPIRED_SNAPSHOT_AGE_DAYS), so a lifecycle ` +
+        `backup for ${kept} days (backupRetentionDays, and never less than its own ${EXPORT_EXPIRY_DAYS}-day expiry) and keeps ` +
+        `serving it until it deletes it ${MAX_EXPIRED_SNAPSHOT_AGE_DAYS} days after that (MAX_EXPIRED_SNAPSHOT_AGE_DAYS), so a lifecycle ` +
         `rule that expires exports sooner deletes backups the backend still lists. Set exportsRetentionDays to ${needed} or more` +
-        (lowest >= EXPORT_RETENTION.defaultExpiryDays ? `, or lower backupRetentionDays to ${lowest}.` : '.'),
+        (lowest >= EXPORT_EXPIRY_DAYS ? `, or lower backupRetentionDays to ${lowest}.` : '.'),
     ];
   }
   return [];
