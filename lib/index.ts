@@ -70,5 +70,16 @@ export {
 export * from './database/rds-log-groups';
 export * from './database/convex-postgres';
 
+// Scheduled backups: snapshot exports kept for a retention, with alarms.
+export { ConvexScheduledBackups, backupFunctionAssetDir, type ConvexBackupAlarms, type ConvexScheduledBackupsProps } from './backups/convex-scheduled-backups';
+export {
+  BACKUP_METRICS,
+  DEFAULT_BACKUP_SCHEDULE,
+  DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS,
+  minimumExportsRetentionDays,
+  parseBackupSchedule,
+  type ParsedBackupSchedule,
+} from './backups/backup-settings';
+
 // The deployable stack.
 export * from './stack/convex-storage-stack';
