@@ -8,6 +8,31 @@
  * This module must not import aws-cdk-lib: the CLI shares it and should start fast.
  */
 
+/**
+ * Days after its request that a snapshot export expires (`DEFAULT_EXPORT_RETENTION`,
+ * `crates/model/src/exports/mod.rs`). It stays listed and downloadable after that.
+ */
+export const EXPORT_EXPIRY_DAYS = 14;
+
+/**
+ * Days the backend keeps an expired export before it deletes its object
+ * (`MAX_EXPIRED_SNAPSHOT_AGE_DAYS` knob, default 30, `system_table_cleanup/mod.rs`).
+ */
+export const MAX_EXPIRED_SNAPSHOT_AGE_DAYS = 30;
+
+/**
+ * Days a snapshot export stays "Completed", listed and downloadable: from its request until the
+ * backend deletes it, about 44. A lifecycle rule that deletes it sooner deletes a backup the
+ * backend still lists and serves.
+ */
+export const EXPORT_LISTED_DAYS = EXPORT_EXPIRY_DAYS + MAX_EXPIRED_SNAPSHOT_AGE_DAYS;
+
+/**
+ * Days the backend may still read an uploaded snapshot import (`MAX_IMPORT_AGE_SECONDS`, 7 days,
+ * `crates/common/src/knobs.rs`: "If an import takes more than a week, the file may be deleted").
+ */
+export const MAX_IMPORT_AGE_DAYS = 7;
+
 /** The five kinds of data a self-hosted Convex backend keeps in S3. */
 export type StorageKind = 'exports' | 'snapshotImports' | 'modules' | 'files' | 'search';
 
@@ -67,8 +92,8 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       expires: true,
       retentionSetting: 'exportsRetentionDays',
       defaultDays: 45,
-      minDays: 14,
-      minDaysReason: 'the backend lists a finished export for 14 days and serves its download link until then',
+      minDays: EXPORT_LISTED_DAYS,
+      minDaysReason: `the backend keeps a finished export listed and downloadable until it deletes it itself, about ${EXPORT_LISTED_DAYS} days after the request (it expires after ${EXPORT_EXPIRY_DAYS} days and is deleted ${MAX_EXPIRED_SNAPSHOT_AGE_DAYS} days later); a shorter retention deletes backups the dashboard and the export API still list`,
     },
     backendDeletes: true,
     objectLock: { locked: true, reason: 'snapshot exports are the backups; the backend writes them with multipart uploads that carry CRC32 part checksums, and deletes them only by key (a delete marker, which object lock allows)' },
@@ -82,8 +107,8 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       expires: true,
       retentionSetting: 'importsRetentionDays',
       defaultDays: 30,
-      minDays: 1,
-      minDaysReason: 'an import must stay readable while the backend processes it',
+      minDays: MAX_IMPORT_AGE_DAYS,
+      minDaysReason: `the backend may read an uploaded import for up to ${MAX_IMPORT_AGE_DAYS} days while it processes it`,
     },
     backendDeletes: false,
     objectLock: { locked: false, reason: 'an import is a copy of an archive its uploader still has, read for at most 7 days' },

@@ -74,8 +74,11 @@ export interface ConvexStorageProps {
   readonly singleBucketName?: string;
 
   /**
-   * Days after which snapshot exports expire. The backend lists a finished export for 14 days,
-   * so fewer than 14 is rejected. Separate layout only.
+   * Days after which snapshot exports expire. The backend keeps a finished export listed and
+   * downloadable until it deletes it itself, about 44 days after the request (it expires after
+   * 14 days and is deleted 30 days later), so fewer than 44 is rejected. An export whose
+   * expiration was moved later (`POST /api/export/set_expiration`) needs a longer retention.
+   * Separate layout only.
    *
    * @default 45
    */
@@ -83,6 +86,7 @@ export interface ConvexStorageProps {
 
   /**
    * Days after which uploaded snapshot imports expire; the backend never deletes them itself.
+   * It may read an import for up to 7 days while it processes it, so fewer than 7 is rejected.
    * Separate layout only.
    *
    * @default 30

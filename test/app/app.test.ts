@@ -144,7 +144,7 @@ describe('context validation', () => {
     const message = problemsOf({ stage: 'Prod', layout: 'single', exportsRetentionDays: '7', bucketNamePrefix: 'Acme' });
     expect(message).toContain("stage: 'Prod' is not valid");
     expect(message).toContain('exportsRetentionDays cannot be used with the single layout');
-    expect(message).toContain('exportsRetentionDays is 7, below the minimum of 14 days');
+    expect(message).toContain('exportsRetentionDays is 7, below the minimum of 44 days');
     expect(message).toContain("bucketNamePrefix 'Acme' gives the bucket name 'Acme-storage'");
   });
 
@@ -178,6 +178,6 @@ describe('context validation', () => {
 
   test('an exports retention below the backend minimum fails the app with the reason', () => {
     const app = testApp({ exportsRetentionDays: '10' }, { builtinCloudFormationValidation: false });
-    expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 14 days');
+    expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 44 days');
   });
 });

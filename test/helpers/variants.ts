@@ -47,9 +47,9 @@ export const VARIANTS = {
     context: {
       ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
       cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
-      objectLock: 'true',
+      objectLock: 'true', disableBeacon: 'true', redactLogsToClient: 'true',
     },
-    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton',
+    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton, the beacon off and logs redacted',
   },
   'ecs-destroy': {
     context: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
@@ -63,6 +63,18 @@ export const VARIANTS = {
       databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     },
     covers: 'a Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume',
+  },
+  'ecs-postgres': {
+    context: { ecs: 'true', database: 'postgres' },
+    covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
+    expectedWarnings: [LOCAL_ORIGINS],
+  },
+  'ecs-postgres-prod': {
+    context: {
+      ecs: 'true', database: 'postgres', stage: 'prod', encryption: 'kms', instanceName: 'acme-prod',
+      cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
+    },
+    covers: 'the production database: Multi-AZ (stage prod), the storage key on the instance, its secret and its logs',
   },
 } satisfies Record<string, AppVariant>;
 

@@ -23,7 +23,9 @@ export interface ControlTowerExemption {
 const DATA_BUCKETS = /^Storage(Exports|SnapshotImports|Modules|Files|Search|Storage)Bucket[0-9A-F]{8}$/;
 const ACCESS_LOG_BUCKET = /^StorageAccessLogsBucket[0-9A-F]{8}$/;
 const TASK_DEFINITION = /^BackendTaskDefinition[0-9A-F]{8}$/;
-const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url'];
+const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url', 'ecs-postgres'];
+/** The managed database's instance (context database=postgres). */
+const DATABASE_INSTANCE = /^BackendDatabaseInstance[0-9A-F]{8}$/;
 
 export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
@@ -55,8 +57,20 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     reason: 'S3 server access log delivery does not support a destination bucket with a default object lock retention; the log bucket is versioned, private, and written only by the logging service.',
   },
   {
-    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(Logs|NetworkFlowLogs)LogGroup[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url'],
-    reason: 'With encryption=s3 the app has no customer-managed key, and CloudWatch Logs encrypts every log group at rest with its own key; encryption=kms encrypts both log groups with the storage key and passes this control.',
+    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(LogsLogGroup|NetworkFlowLogsLogGroup|DatabaseLogs(postgresql|upgrade))[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url', 'ecs-postgres'],
+    reason: 'With encryption=s3 the app has no customer-managed key, and CloudWatch Logs encrypts every log group at rest with its own key; encryption=kms encrypts the container, flow and database log groups with the storage key and passes this control.',
+  },
+  {
+    rule: 'ct-rds-pr-1', resource: DATABASE_INSTANCE, variants: ['ecs-postgres'],
+    reason: 'Single-AZ by choice outside stage prod: a standby doubles the instance cost of a dev or staging database, which point-in-time recovery restores after an Availability Zone outage. Stage prod (the ecs-postgres-prod variant) and -c databaseMultiAz=true get a Multi-AZ standby and pass this control.',
+  },
+  {
+    rule: 'ct-rds-pr-7', resource: DATABASE_INSTANCE,
+    reason: 'The backend cannot use IAM database authentication: it reads one static postgres://user:password@host:port URL at start and opens connections with it for as long as it runs, while an IAM token is a password that expires after 15 minutes. Access is held by the security group (the backend\'s tasks only), TLS required by the server (rds.force_ssl=1) and verified by the backend, and a generated password in Secrets Manager.',
+  },
+  {
+    rule: 'ct-rds-pr-30', resource: DATABASE_INSTANCE, variants: ['ecs-postgres'],
+    reason: 'encryption=s3 (the default) is the chosen mode: the database is encrypted at rest with the AWS managed key aws/rds, no key to manage or pay for; encryption=kms encrypts it (and its snapshots, secret and logs) with the storage key and passes this control.',
   },
   {
     rule: 'ct-ecs-pr-3', resource: TASK_DEFINITION,
