@@ -110,4 +110,9 @@ test('the compliance helper refuses to acknowledge Resource \'*\'', () => {
   // A scoped wildcard is still acknowledged, one finding at a time.
   const scoped = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] })] });
   expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'Q', { document: scoped }), scoped, 'a reason')).not.toThrow();
+  // Only a Lambda function's own network interfaces, which exist only once Lambda makes them, may be '*'.
+  const eni = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeSubnets'], resources: ['*'] })] });
+  expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'R', { document: eni }), eni, 'a reason')).not.toThrow();
+  const mixed = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['ec2:CreateNetworkInterface', 's3:GetObject'], resources: ['*'] })] });
+  expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'S', { document: mixed }), mixed, 'a reason')).toThrow("on Resource '*'");
 });
