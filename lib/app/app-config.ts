@@ -6,6 +6,8 @@ import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
+import type { ConvexServiceOptions } from '../stack/convex-storage-stack';
+import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
@@ -19,6 +21,8 @@ export interface AppConfig {
   readonly access: AccessSettings;
   /** The backend's ECS task definition (context `ecs=true`), else undefined. */
   readonly backend?: ConvexBackendOptions;
+  /** The running service (context `service=true`), else undefined; `backend` is then set too. */
+  readonly service?: ConvexServiceOptions;
 }
 
 /** One documented context key of the app. */
@@ -44,6 +48,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
+  ...SERVICE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -72,11 +77,13 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage);
+  const serviceOn = context.raw('service') === true || context.raw('service') === 'true';
+  const backend = readBackendOptions(context, storage, serviceOn);
+  const service = readServiceOptions(context, backend?.dashboard === true);
   const access = readAccess(context, backend !== undefined);
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
+  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, service };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

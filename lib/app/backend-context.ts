@@ -20,7 +20,7 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'databaseUrlSecretKeyArn', default: '(none: the secret uses aws/secretsmanager)', description: 'ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret, if any: the execution role gets `kms:Decrypt` on it (required for such a secret).' },
   { key: 'databaseEngine', default: 'postgres', description: '`postgres` or `mysql`: the database behind `databaseUrlSecretArn`.' },
   { key: 'ephemeralData', default: 'false', description: '`true` runs SQLite on the task\'s ephemeral storage: every restart loses all data (throw-away deployments only; gives a warning). With `ecs=true`.' },
-  { key: 'dashboard', default: 'false', description: '`true` adds the dashboard container (port 6791) on the backend\'s version. With `ecs=true`.' },
+  { key: 'dashboard', default: 'false', description: '`true` adds the dashboard (port 6791) on the backend\'s version: with `service=true` a service of its own whose role has no AWS access, routed from `dashboardAllowedCidrs`; with `ecs=true` alone a container in the backend\'s task (sharing its role; a warning).' },
   { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
   { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
@@ -30,8 +30,9 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
  * Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. The
  * backend's resources follow the storage's `removalPolicy` (context `removalPolicy`).
  */
-export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}): ConvexBackendOptions | undefined {
-  const enabled = context.boolean('ecs') ?? false;
+export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}, service = false): ConvexBackendOptions | undefined {
+  // service=true runs this task definition, so it implies ecs=true.
+  const enabled = (context.boolean('ecs') ?? false) || service;
   const cloudOrigin = readOrigin(context, 'cloudOrigin');
   const siteOrigin = readOrigin(context, 'siteOrigin');
   const imageTag = context.string('imageTag');
@@ -62,7 +63,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   if (!enabled) {
     const stray = BACKEND_CONTEXT_KEYS.map((k) => k.key).filter((key) => key !== 'ecs' && context.raw(key) !== undefined);
     for (const key of stray) {
-      context.addProblem(`${key}: only applies with ecs=true; add -c ecs=true or drop ${key}.`);
+      context.addProblem(`${key}: only applies with ecs=true or service=true; add -c ecs=true (the task definition) or -c service=true (the running service), or drop ${key}.`);
     }
     return undefined;
   }

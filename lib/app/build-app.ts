@@ -28,6 +28,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     accessKeySerial: config.access.accessKeySerial,
     previousAccessKeySerial: config.access.previousAccessKeySerial,
     backend: config.backend,
+    service: config.service,
   });
   Validations.of(app).addPlugins(...compliancePacks());
   return { stack };

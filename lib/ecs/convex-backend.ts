@@ -4,7 +4,7 @@ import { ConvexBackendVpc } from './backend-vpc';
 import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
-import { databaseSecretProblems } from './secret-arn';
+import { DatabaseSecretSettings, databaseSecretProblems } from './secret-arn';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
 export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionProps, 'storage' | 'database'> {
@@ -56,7 +56,7 @@ export class ConvexBackend extends Construct {
   constructor(scope: Construct, id: string, props: ConvexBackendProps) {
     super(scope, id);
     const { storage, databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, ...options } = props;
-    const database = this.database(databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine);
+    const database = importDatabaseSecret(this, { databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine });
     if (!database && !options.vpc && !options.ephemeralData) {
       this.network = new ConvexBackendVpc(this, 'Network', {
         // Same rule as the task's log group: only a key whose policy this app writes.
@@ -71,44 +71,61 @@ export class ConvexBackend extends Construct {
       vpc: options.vpc ?? this.network?.vpc,
     });
 
-    const output = (key: string, value: string, description: string) => {
-      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
-    };
-    output('BackendTaskDefinitionArn', this.backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
-    output('BackendTaskRoleArn', this.backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
-    output('BackendInstanceSecretArn', this.backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output');
-    output('BackendImage', this.backend.image, 'Backend image the task runs');
-    output('BackendLogGroupName', this.backend.logGroup.logGroupName, 'Log group of the backend containers');
-    const volume = this.backend.dataVolume;
-    if (volume) {
-      const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
-      output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
-      output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
+    if (options.dashboard) {
+      // Kept for stacks that run the task themselves; the service (context service=true) runs
+      // the dashboard apart, with a role that holds no storage access.
+      Annotations.of(this).addWarningV2('cdk-convex-storage:dashboard-in-backend-task', 'dashboard: the dashboard container runs in the backend\'s task and so with its task role, which holds the storage access policy. With service=true instead, the dashboard runs as a service of its own whose role has no AWS access, behind the load balancer and reachable only from dashboardAllowedCidrs.');
     }
-    if (this.network) {
-      output('BackendVpcId', this.network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
-      output('BackendPrivateSubnetIds', this.network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
-    }
+    outputBackend(this, this.backend, this.network, options.removalPolicy);
   }
+}
 
-  /** The database secret, imported by its complete ARN together with its key. */
-  private database(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined): ConvexDatabase | undefined {
-    const problems = databaseSecretProblems({ databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine: engine });
-    if (problems.length > 0) {
-      throw new Error(`Invalid ConvexBackend properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    }
-    if (secretArn === undefined) return undefined;
+/**
+ * The database secret of `settings`, imported by its complete ARN together with its key; throws
+ * on an invalid ARN. Undefined without `databaseUrlSecretArn` (SQLite).
+ */
+export function importDatabaseSecret(scope: Construct, settings: DatabaseSecretSettings): ConvexDatabase | undefined {
+  const { databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine } = settings;
+  const problems = databaseSecretProblems(settings);
+  if (problems.length > 0) {
+    throw new Error(`Invalid ${scope.constructor.name} properties at ${scope.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  if (secretArn === undefined) return undefined;
 
-    // A name that itself ends in '-' and six characters reads like a complete ARN: warn when the
-    // "random" part is a lowercase word (as in '...:secret:convex-db-secret').
-    const suffix = /-([A-Za-z0-9]{6})$/.exec(secretArn)?.[1];
-    if (suffix !== undefined && /^[a-z]+$/.test(suffix)) {
-      Annotations.of(this).addWarningV2('cdk-convex-storage:secret-arn-suffix', `databaseUrlSecretArn ends in '-${suffix}', which looks like part of the secret's name rather than the 6 random characters Secrets Manager appends. If it is a partial ARN, the task cannot read the secret: check it with aws secretsmanager describe-secret --secret-id '${secretArn}' --query ARN --output text.`);
-    }
-    return {
-      engine: engine ?? ConvexDatabaseEngine.POSTGRES,
-      urlSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseUrlSecret', secretArn),
-      urlSecretEncryptionKey: keyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DatabaseUrlSecretKey', keyArn),
-    };
+  // A name that itself ends in '-' and six characters reads like a complete ARN: warn when the
+  // "random" part is a lowercase word (as in '...:secret:convex-db-secret').
+  const suffix = /-([A-Za-z0-9]{6})$/.exec(secretArn)?.[1];
+  if (suffix !== undefined && /^[a-z]+$/.test(suffix)) {
+    Annotations.of(scope).addWarningV2('cdk-convex-storage:secret-arn-suffix', `databaseUrlSecretArn ends in '-${suffix}', which looks like part of the secret's name rather than the 6 random characters Secrets Manager appends. If it is a partial ARN, the task cannot read the secret: check it with aws secretsmanager describe-secret --secret-id '${secretArn}' --query ARN --output text.`);
+  }
+  return {
+    engine: (databaseEngine as ConvexDatabaseEngine | undefined) ?? ConvexDatabaseEngine.POSTGRES,
+    urlSecret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'DatabaseUrlSecret', secretArn),
+    urlSecretEncryptionKey: keyArn === undefined ? undefined : kms.Key.fromKeyArn(scope, 'DatabaseUrlSecretKey', keyArn),
+  };
+}
+
+/**
+ * The stack outputs of a backend task definition (and of the VPC made for it), under the same
+ * keys whichever construct made them: the CLI reads them by these names.
+ */
+export function outputBackend(scope: Construct, backend: ConvexBackendTaskDefinition, network: ConvexBackendVpc | undefined, removalPolicy?: RemovalPolicy): void {
+  const output = (key: string, value: string, description: string) => {
+    new CfnOutput(scope, key, { value, description }).overrideLogicalId(key);
+  };
+  output('BackendTaskDefinitionArn', backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
+  output('BackendTaskRoleArn', backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
+  output('BackendInstanceSecretArn', backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output');
+  output('BackendImage', backend.image, 'Backend image the task runs');
+  output('BackendLogGroupName', backend.logGroup.logGroupName, 'Log group of the backend containers');
+  const volume = backend.dataVolume;
+  if (volume) {
+    const kept = removalPolicy !== RemovalPolicy.DESTROY;
+    output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
+    output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
+  }
+  if (network) {
+    output('BackendVpcId', network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
+    output('BackendPrivateSubnetIds', network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
   }
 }
