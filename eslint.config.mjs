@@ -12,7 +12,14 @@ export default tseslint.config(
   {
     // Synthesized templates are untyped JSON; tests read them as such.
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      // An App without outdir leaves a cdk.out* folder in the temp directory on every construction.
+      'no-restricted-syntax': ['error', {
+        selector: "NewExpression[callee.name='App']:not(:has(Property[key.name='outdir']))",
+        message: 'Use unitTestApp() or testApp() from test/helpers/cdk-app.ts (or pass outdir: testOutdir()): they remove the outdir after the test file.',
+      }],
+    },
   },
   {
     files: ['scripts/**/*.js'],

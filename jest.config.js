@@ -7,6 +7,11 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
   },
+  // A private TMPDIR for the run, checked for leftovers at the end; the shared variant synthesis.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  // Tests print nothing; app outdirs are removed after each file.
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/jest-setup.ts'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 60000,
 };

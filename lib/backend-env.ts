@@ -38,6 +38,18 @@ export const CONVEX_SITE_ORIGIN = 'CONVEX_SITE_ORIGIN';
 export const POSTGRES_URL = 'POSTGRES_URL';
 /** MySQL connection URL without a database name; the database is named after INSTANCE_NAME. */
 export const MYSQL_URL = 'MYSQL_URL';
+/**
+ * File of extra CA certificates the backend trusts for Postgres TLS, besides the image's system
+ * roots (`crates/postgres/src/lib.rs`). Amazon RDS needs its own CAs here.
+ */
+export const PG_CA_FILE = 'PG_CA_FILE';
+/** File of extra CA certificates the backend trusts for MySQL TLS (it adds `verify_ca=true`). */
+export const MYSQL_CA_FILE = 'MYSQL_CA_FILE';
+/**
+ * `true` closes the backend's `/metrics` endpoint, which is otherwise served without
+ * authentication on the API port (knob default false; upstream's compose file sets true).
+ */
+export const DISABLE_METRICS_ENDPOINT = 'DISABLE_METRICS_ENDPOINT';
 /** Read by the dashboard image: the backend URL the dashboard's browser code talks to. */
 export const NEXT_PUBLIC_DEPLOYMENT_URL = 'NEXT_PUBLIC_DEPLOYMENT_URL';
 
@@ -124,3 +136,15 @@ export function secretArnOutputKeyFor(envVar: string): string {
 export function isStrictBooleanValue(value: string): value is 'true' | 'false' {
   return value === 'true' || value === 'false';
 }
+
+/**
+ * Stack outputs of the backend's task definition that `convex-storage admin-key --stack` reads:
+ * the ARN of the Secrets Manager secret holding `INSTANCE_SECRET` (the value is never an output),
+ * the JSON field holding it when the secret is JSON, and the `INSTANCE_NAME` the task runs with.
+ */
+export const BACKEND_OUTPUTS = {
+  instanceSecretArn: 'BackendInstanceSecretArn',
+  /** Only when the secret is JSON: the field that holds the value. */
+  instanceSecretField: 'BackendInstanceSecretField',
+  instanceName: 'BackendInstanceName',
+} as const;

@@ -6,12 +6,15 @@ import {
   AWS_REGION,
   AWS_SECRET_ACCESS_KEY,
   AWS_SESSION_TOKEN,
+  BACKEND_OUTPUTS,
   INSTANCE_NAME,
+  INSTANCE_SECRET,
   PRESENCE_FLAG_VARS,
   REQUIRED_S3_VARS,
   S3_ENDPOINT_URL,
   STRICT_BOOLEAN_VARS,
 } from '../backend-env';
+import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { LIFECYCLE_DEFAULTS } from '../storage-kinds';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { PROVIDER_PRESETS } from './providers';
@@ -31,6 +34,7 @@ Commands:
   env        write the backend's .env (from the deployed stack, its outputs file, or a provider)
   verify     check a configuration the way the backend will use it (variables, then each bucket)
   provision  create the buckets of an .env on a non-AWS provider (MinIO, R2, Spaces, B2)
+  admin-key  print an admin key for the deployment (derived from its INSTANCE_NAME and INSTANCE_SECRET)
 
 Run convex-storage <command> --help for a command's options.
 ${EXIT_CODES}
@@ -148,5 +152,46 @@ Options:
   --timeout SECONDS   bound on connecting and on each answer (default 5)
   --json              machine-readable result on stdout
   -h, --help          this help
+${EXIT_CODES}
+`;
+
+/** Help of `admin-key`. */
+export const ADMIN_KEY_HELP = `Usage:
+  convex-storage admin-key --stack NAME [--region R] [--read-only]
+  convex-storage admin-key --instance-name NAME --instance-secret-file PATH [--read-only]
+  convex-storage admin-key --env-file PATH [--instance-name NAME] [--read-only]
+  convex-storage admin-key --process-env [--instance-name NAME] [--read-only]
+
+Prints an admin key for the deployment, derived on this machine from its ${INSTANCE_NAME} and
+${INSTANCE_SECRET} exactly as the backend's ./generate_admin_key.sh would issue it: no shell in
+the container, no ECS Exec. stdout carries the key and nothing else, so this works:
+
+  export CONVEX_SELF_HOSTED_URL=https://api.convex.example.com
+  CONVEX_SELF_HOSTED_ADMIN_KEY=$(npx convex-storage admin-key --stack ConvexStorage-prod) npx convex deploy
+
+Every message goes to stderr. The key never expires; only a new ${INSTANCE_SECRET} revokes it
+(and every other key with it), so keep it like a password and out of shell history and logs.
+
+Sources (pass exactly one):
+  --stack NAME                  the deployed stack with the backend's task definition: reads its
+                                outputs ${BACKEND_OUTPUTS.instanceName} and ${BACKEND_OUTPUTS.instanceSecretArn}, then the
+                                secret from Secrets Manager with your own AWS credentials
+                                (secretsmanager:GetSecretValue, and kms:Decrypt with a customer key)
+  --instance-secret-file PATH   a file holding the 64 hex characters (surrounding whitespace is
+                                ignored); needs --instance-name
+  --env-file PATH               ${INSTANCE_NAME} and ${INSTANCE_SECRET} from a .env file (alias --file;
+                                on Node 20 use --file: ${NODE20_ENV_FILE})
+  --process-env                 ${INSTANCE_NAME} and ${INSTANCE_SECRET} from this process's environment
+
+Options:
+  --instance-name NAME          the deployment's ${INSTANCE_NAME}; with --env-file or --process-env it
+                                fills in a missing one and must match one that is set (default there:
+                                ${DEFAULT_INSTANCE_NAME}, the image's default)
+  --region R                    --stack: the stack's region (default ${AWS_REGION})
+  --read-only                   a read-only key: queries and reads, no deploys, mutations or writes
+  -h, --help                    this help
+
+${INSTANCE_SECRET} must be exactly 64 hex characters (32 bytes), either case, optionally prefixed
+with 0x, as the backend reads it.
 ${EXIT_CODES}
 `;

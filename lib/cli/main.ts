@@ -3,7 +3,7 @@
  * Command modules (and with them the AWS SDK) are loaded only when their command runs, so
  * `--help` and usage errors start fast.
  */
-import { ENV_HELP, MAIN_HELP, PROVISION_HELP, VERIFY_HELP } from './help';
+import { ADMIN_KEY_HELP, ENV_HELP, MAIN_HELP, PROVISION_HELP, VERIFY_HELP } from './help';
 import { CliError, EXIT, type CliIo } from './io';
 
 type Runner = (argv: readonly string[], io: CliIo) => Promise<number>;
@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { help: string; load: () => Runner }> = {
   provision: {
     help: PROVISION_HELP,
     load: () => (require('./provision-command') as typeof import('./provision-command')).runProvision,
+  },
+  'admin-key': {
+    help: ADMIN_KEY_HELP,
+    load: () => (require('./admin-key-command') as typeof import('./admin-key-command')).runAdminKey,
   },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -85,16 +85,7 @@ export interface AccessKeyPair {
  * `{"AWS_ACCESS_KEY_ID": "...", "AWS_SECRET_ACCESS_KEY": "..."}`.
  */
 export async function readAccessKeySecret(secretArn: string, fallbackRegion: string | undefined): Promise<AccessKeyPair> {
-  const client = new SecretsManagerClient({ region: regionOfArn(secretArn) ?? fallbackRegion, maxAttempts: 3 });
-  let secretString: string | undefined;
-  try {
-    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    secretString = answer.SecretString;
-  } catch (err) {
-    throw awsError(err, `read the access key secret ${secretArn} (secretsmanager:GetSecretValue)`, 'Run with credentials allowed to read it');
-  } finally {
-    client.destroy();
-  }
+  const secretString = await readSecretString(secretArn, fallbackRegion, 'the access key secret');
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(secretString ?? '') as Record<string, unknown>;
@@ -107,6 +98,22 @@ export async function readAccessKeySecret(secretArn: string, fallbackRegion: str
     throw new CliError(`Secret ${secretArn} lacks ${AWS_ACCESS_KEY_ID} or ${AWS_SECRET_ACCESS_KEY}.`);
   }
   return { accessKeyId, secretAccessKey };
+}
+
+/**
+ * Reads a secret's SecretString with GetSecretValue, in the secret's own region (from its ARN).
+ * `what` names the secret in error messages ("the instance secret").
+ */
+export async function readSecretString(secretArn: string, fallbackRegion: string | undefined, what: string): Promise<string | undefined> {
+  const client = new SecretsManagerClient({ region: regionOfArn(secretArn) ?? fallbackRegion, maxAttempts: 3 });
+  try {
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    return answer.SecretString;
+  } catch (err) {
+    throw awsError(err, `read ${what} ${secretArn} (secretsmanager:GetSecretValue)`, 'Run with credentials allowed to read it');
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Wraps an SDK error in a CliError that says what was being done and what to check. */

@@ -5,6 +5,7 @@ import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
 import { DatabaseSecretSettings, databaseSecretProblems } from './secret-arn';
+import { BACKEND_OUTPUTS } from '../backend-env';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
 export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionProps, 'storage' | 'database'> {
@@ -76,7 +77,7 @@ export class ConvexBackend extends Construct {
       // the dashboard apart, with a role that holds no storage access.
       Annotations.of(this).addWarningV2('cdk-convex-storage:dashboard-in-backend-task', 'dashboard: the dashboard container runs in the backend\'s task and so with its task role, which holds the storage access policy. With service=true instead, the dashboard runs as a service of its own whose role has no AWS access, behind the load balancer and reachable only from dashboardAllowedCidrs.');
     }
-    outputBackend(this, this.backend, this.network, options.removalPolicy);
+    outputBackend(this, this.backend, this.network, options);
   }
 }
 
@@ -109,18 +110,25 @@ export function importDatabaseSecret(scope: Construct, settings: DatabaseSecretS
  * The stack outputs of a backend task definition (and of the VPC made for it), under the same
  * keys whichever construct made them: the CLI reads them by these names.
  */
-export function outputBackend(scope: Construct, backend: ConvexBackendTaskDefinition, network: ConvexBackendVpc | undefined, removalPolicy?: RemovalPolicy): void {
+export function outputBackend(
+  scope: Construct, backend: ConvexBackendTaskDefinition, network: ConvexBackendVpc | undefined,
+  options: { readonly removalPolicy?: RemovalPolicy; readonly instanceSecretField?: string },
+): void {
   const output = (key: string, value: string, description: string) => {
     new CfnOutput(scope, key, { value, description }).overrideLogicalId(key);
   };
   output('BackendTaskDefinitionArn', backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
   output('BackendTaskRoleArn', backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
-  output('BackendInstanceSecretArn', backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output');
+  output(BACKEND_OUTPUTS.instanceSecretArn, backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output. npx convex-storage admin-key --stack <this stack> derives an admin key from it');
+  if (options.instanceSecretField !== undefined) {
+    output(BACKEND_OUTPUTS.instanceSecretField, options.instanceSecretField, 'INSTANCE_SECRET: the JSON field of that secret that holds it');
+  }
+  output(BACKEND_OUTPUTS.instanceName, backend.instanceName, 'INSTANCE_NAME the backend runs with: the first part of every admin key and S3 key; never change it');
   output('BackendImage', backend.image, 'Backend image the task runs');
   output('BackendLogGroupName', backend.logGroup.logGroupName, 'Log group of the backend containers');
   const volume = backend.dataVolume;
   if (volume) {
-    const kept = removalPolicy !== RemovalPolicy.DESTROY;
+    const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
     output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
     output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
   }

@@ -34,6 +34,15 @@ export class AlarmTopic extends Construct {
       resources: ['*'],
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
     }));
+    // No grants on this key: SNS and CloudWatch use it directly.
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyGrantsExceptForAwsResources',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }));
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'Convex backend alarms',
       masterKey: this.key,

@@ -5,6 +5,11 @@ import { DASHBOARD_PORT } from '../ecs/convex-backend-task-definition';
 import { DASHBOARD_IMAGE_REPOSITORY, imageReference } from '../ecs/images';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 
+/** The uid the dashboard image runs as (`USER nextjs` in upstream's self-hosted/docker-build/Dockerfile.dashboard). */
+export const DASHBOARD_IMAGE_USER = '1001';
+/** Memory of the dashboard's task and its container's hard limit. */
+const DASHBOARD_MEMORY_MIB = 512;
+
 /** Properties of {@link ConvexDashboardService}. */
 export interface ConvexDashboardServiceProps {
   /** The cluster the dashboard runs on (the backend's). */
@@ -63,7 +68,7 @@ export class ConvexDashboardService extends Construct {
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: 256,
-      memoryLimitMiB: 512,
+      memoryLimitMiB: DASHBOARD_MEMORY_MIB,
       runtimePlatform: {
         cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -76,6 +81,10 @@ export class ConvexDashboardService extends Construct {
       containerName: 'convex-dashboard',
       image: ecs.ContainerImage.fromRegistry(imageReference(DASHBOARD_IMAGE_REPOSITORY, props.imageTag)),
       essential: true,
+      // The image's own user (`nextjs`, uid 1001 in upstream's Dockerfile.dashboard): not root.
+      user: DASHBOARD_IMAGE_USER,
+      // A hard limit: the task's whole memory, so the container cannot grow past it unseen.
+      memoryLimitMiB: DASHBOARD_MEMORY_MIB,
       environment: { [NEXT_PUBLIC_DEPLOYMENT_URL]: props.deploymentUrl },
       portMappings: [{ name: 'dashboard', containerPort: DASHBOARD_PORT, protocol: ecs.Protocol.TCP, appProtocol: ecs.AppProtocol.http }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'dashboard' }),

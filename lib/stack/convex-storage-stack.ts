@@ -226,7 +226,7 @@ export class ConvexStorageStack extends Stack {
       hostedZone,
       certificate,
     });
-    outputBackend(service, service.backend, service.network, backendOptions.removalPolicy);
+    outputBackend(service, service.backend, service.network, backendOptions);
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
     };

@@ -11,7 +11,7 @@ import { parseDotEnv } from '../../lib/dotenv';
 import { ConvexStorageStack, ConvexStorageStackProps } from '../../lib/stack/convex-storage-stack';
 import { StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { acknowledgmentsUnder, nagFindings, unitTestApp } from '../helpers/cdk-app';
+import { acknowledgmentsUnder, nagFindings, testOutdir, unitTestApp } from '../helpers/cdk-app';
 
 interface Variant {
   readonly app: App;
@@ -248,7 +248,7 @@ describe('validation errors', () => {
   });
 
   test('the app reports every bad context value at once, naming the key', () => {
-    const read = (context: Record<string, unknown>) => () => readAppConfig(new Stack(new App({ context }), 'Probe'));
+    const read = (context: Record<string, unknown>) => () => readAppConfig(new Stack(new App({ context, outdir: testOutdir() }), 'Probe'));
     let message = '';
     try {
       read({ access: 'iam', trustedPrincipal: 'ecs', accessKeySerial: 'two', instanceName: 'My_App' })();
@@ -265,9 +265,9 @@ describe('validation errors', () => {
   });
 
   test('the app reads valid access context into the stack settings', () => {
-    const config = readAppConfig(new Stack(new App({ context: { access: 'user', accessKeySerial: '3', previousAccessKeySerial: 2, instanceName: 'prod-app' } }), 'Probe'));
+    const config = readAppConfig(new Stack(new App({ context: { access: 'user', accessKeySerial: '3', previousAccessKeySerial: 2, instanceName: 'prod-app' }, outdir: testOutdir() }), 'Probe'));
     expect(config.access).toEqual({ mode: 'user', trustedPrincipal: undefined, accessKeySerial: 3, previousAccessKeySerial: 2, ecsTaskDefinition: false });
     expect(config.storage.instanceName).toBe('prod-app');
-    expect(readAppConfig(new Stack(new App(), 'P')).access.mode).toBe(BackendAccessMode.ROLE);
+    expect(readAppConfig(new Stack(new App({ outdir: testOutdir() }), 'P')).access.mode).toBe(BackendAccessMode.ROLE);
   });
 });

@@ -1,38 +1,17 @@
 /**
- * The deployable app, synthesized as `cdk synth` does it: cdk-nag's four packs and the built-in
- * CloudFormation validation included. Each variant is synthesized once and shared by its tests.
+ * The deployable app, synthesized as `cdk synth` does it (the shared variants of
+ * test/helpers/variants.ts; their cdk-nag and validation checks are in variants.test.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, CfnResource, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
+import { CfnResource, aws_s3 as s3 } from 'aws-cdk-lib';
 import { readAppConfig } from '../../lib/app/app-config';
 import { buildConvexStorageApp } from '../../lib/app/build-app';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { SynthesizedApp, acknowledgmentsUnder, appContext, synthesizeApp } from '../helpers/cdk-app';
+import { testApp, testOutdir } from '../helpers/cdk-app';
+import { VariantName, synthesizedVariant as variant } from '../helpers/variants';
 
-const VARIANTS: Record<string, Record<string, unknown>> = {
-  default: {},
-  kms: { encryption: 'kms' },
-  single: { layout: 'single' },
-};
-
-const synthesized = new Map<string, SynthesizedApp>();
-function variant(name: string): SynthesizedApp {
-  if (!synthesized.has(name)) {
-    synthesized.set(name, synthesizeApp(VARIANTS[name]));
-  }
-  return synthesized.get(name)!;
-}
-
-describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
-  test('synthesizes with no unacknowledged cdk-nag finding and no CloudFormation validation finding', () => {
-    const { validationReport } = variant(name);
-    const findings = validationReport.pluginReports.flatMap((report) => report.violations ?? []);
-    expect(findings).toEqual([]);
-  });
-
+describe.each(['default', 'kms', 'single'] as VariantName[])('the %s app', (name) => {
   test('matches its snapshot', () => {
     expect(variant(name).templateJson).toMatchSnapshot();
   });
@@ -44,16 +23,6 @@ describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
       expect(outputs[key]?.Description.startsWith(`${envVar}: `)).toBe(true);
     }
   });
-});
-
-test('every acknowledgment carries a reason a reviewer can read', () => {
-  for (const name of Object.keys(VARIANTS)) {
-    const acks = acknowledgmentsUnder(variant(name).stack);
-    expect(acks.length).toBeGreaterThan(0);
-    for (const { reason } of acks) {
-      expect(reason.trim().length).toBeGreaterThan(80);
-    }
-  }
 });
 
 test('the default app outputs the six storage variables, the role and the .env block; KMS adds AWS_S3_DISABLE_SSE=true', () => {
@@ -86,7 +55,7 @@ test('each variable names the bucket of its own kind, with that kind\'s lifecycl
 });
 
 test('bucket logical IDs never change: a change here would replace buckets and strand their data', () => {
-  const bucketIds = (name: string) => Object.entries(variant(name).templateJson.Resources as Record<string, any>)
+  const bucketIds = (name: VariantName) => Object.entries(variant(name).templateJson.Resources as Record<string, any>)
     .filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id).sort();
   expect(bucketIds('default')).toEqual([
     'StorageAccessLogsBucket06E03AA1',
@@ -101,7 +70,7 @@ test('bucket logical IDs never change: a change here would replace buckets and s
 });
 
 test('the stage names the stack, and the prefix names the buckets', () => {
-  const app = new App({ context: appContext({ stage: 'prod', bucketNamePrefix: 'acme-convex-prod' }), builtinCloudFormationValidation: false });
+  const app = testApp({ stage: 'prod', bucketNamePrefix: 'acme-convex-prod' }, { builtinCloudFormationValidation: false });
   const { stack } = buildConvexStorageApp(app);
   expect(stack.stackName).toBe('ConvexStorage-prod');
   const names = Object.values(stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::S3::Bucket'))
@@ -109,17 +78,10 @@ test('the stage names the stack, and the prefix names the buckets', () => {
   expect(names).toEqual(['acme-convex-prod-exports', 'acme-convex-prod-files', 'acme-convex-prod-modules', 'acme-convex-prod-search', 'acme-convex-prod-snapshot-imports']);
 });
 
-test('the built-in CloudFormation validation is live: an invalid resource fails synthesis', () => {
-  // A negative control: if validation were off, the clean reports above would prove nothing.
-  const app = new App({ context: appContext() });
-  const stack = new Stack(app, 'Broken');
-  new CfnResource(stack, 'Bad', { type: 'AWS::S3::Bucket', properties: { Versioning: { Status: 'Enabled' } } });
-  expect(() => app.synth()).toThrow(/'Versioning' was unexpected/);
-});
-
 test('the four cdk-nag packs are live: an unhardened bucket fails synthesis in each', () => {
-  // A negative control: without it, the clean reports above could mean the packs never ran.
-  const app = new App({ context: appContext() });
+  // A negative control: without it, the clean reports of the variants could mean the packs never
+  // ran. (The CloudFormation validation's is in variants.test.ts, where that validation runs.)
+  const app = testApp({}, { builtinCloudFormationValidation: false });
   const { stack } = buildConvexStorageApp(app);
   new s3.CfnBucket(stack, 'Unhardened');
   let message = '';
@@ -138,7 +100,7 @@ test('the four cdk-nag packs are live: an unhardened bucket fails synthesis in e
 describe('context validation', () => {
   const problemsOf = (context: Record<string, unknown>) => {
     try {
-      readAppConfig(new App({ context }));
+      readAppConfig(testApp(context));
     } catch (e) {
       return (e as Error).message;
     }
@@ -161,7 +123,7 @@ describe('context validation', () => {
   test('a misspelt key is rejected with the nearest key, not ignored', () => {
     expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion: not a context key of this app. Did you mean 'encryption'?");
     // CDK's own keys (feature flags, lookups) are not the app's business.
-    expect(() => readAppConfig(new App({ context: appContext({ 'availability-zones:account=1:region=x': ['a'] }) }))).not.toThrow();
+    expect(() => readAppConfig(testApp({ 'availability-zones:account=1:region=x': ['a'] }))).not.toThrow();
   });
 
   test('the construct\'s checks run with the context checks, in one round', () => {
@@ -175,7 +137,7 @@ describe('context validation', () => {
   test('the app entry point prints the problems without a stack trace and exits 1', () => {
     const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'bin/app.ts'], {
       cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-')) },
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
       encoding: 'utf8',
     });
     expect(run.status).toBe(1);
@@ -189,19 +151,19 @@ describe('context validation', () => {
   });
 
   test('numbers given with -c arrive as strings and are accepted', () => {
-    const config = readAppConfig(new App({ context: { exportsRetentionDays: '60', encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' } }));
+    const config = readAppConfig(testApp({ exportsRetentionDays: '60', encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' }));
     expect(config.storage).toMatchObject({ exportsRetentionDays: 60, encryption: 'kms', layout: 'separate', removalPolicy: 'destroy' });
     expect(config.stackName).toBe('ConvexStorage-dev');
   });
 
   test('the ECS task uses its task role: access=user and trustedPrincipal are rejected with ecs=true', () => {
-    const build = (context: Record<string, unknown>) => () => buildConvexStorageApp(new App({ context: appContext({ ecs: 'true', ...context }), builtinCloudFormationValidation: false }));
+    const build = (context: Record<string, unknown>) => () => buildConvexStorageApp(testApp({ ecs: 'true', ...context }, { builtinCloudFormationValidation: false }));
     expect(build({ access: 'user' })).toThrow('access user creates access keys for a backend outside AWS');
     expect(build({ trustedPrincipal: 'ec2.amazonaws.com' })).toThrow('trustedPrincipal configures the stand-alone backend role');
   });
 
   test('an exports retention below the backend minimum fails the app with the reason', () => {
-    const app = new App({ context: appContext({ exportsRetentionDays: '10' }), builtinCloudFormationValidation: false });
+    const app = testApp({ exportsRetentionDays: '10' }, { builtinCloudFormationValidation: false });
     expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 14 days');
   });
 });

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BackendAccessMode } from '../../lib/access/access-options';
@@ -14,7 +13,7 @@ import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, INSTANCE_NAME, outputKeyFor, 
 import { parseDotEnv } from '../../lib/dotenv';
 import { ConvexStorageStack } from '../../lib/stack/convex-storage-stack';
 import { StorageEncryption } from '../../lib/storage/convex-storage';
-import { appContext } from '../helpers/cdk-app';
+import { unitTestApp } from '../helpers/cdk-app';
 import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
 
 const STACK = 'ConvexStorage-test';
@@ -97,7 +96,7 @@ function resolver(resources: Record<string, { Type: string }>): (value: CfnValue
 
 /** One synthesized variant: its `cdk deploy --outputs-file` JSON and the .env it must produce. */
 function synthesize(props: ConstructorParameters<typeof ConvexStorageStack>[2]) {
-  const app = new App({ context: appContext(), builtinCloudFormationValidation: false });
+  const app = unitTestApp();
   const stack = new ConvexStorageStack(app, STACK, props);
   const template = Template.fromStack(stack).toJSON() as {
     Resources: Record<string, { Type: string }>;

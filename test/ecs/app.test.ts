@@ -1,87 +1,61 @@
 /**
- * The deployable app with `ecs=true`, synthesized as `cdk synth` does it (cdk-nag's four packs
- * and the built-in CloudFormation validation). Each variant is synthesized once.
+ * The deployable app with `ecs=true`: the shared variants of test/helpers/variants.ts (their
+ * cdk-nag and validation checks are in test/app/variants.test.ts) and the ECS context keys.
  */
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexOnMyClusterStack } from '../../examples/backend-on-your-cluster';
-import { ConvexBackend, ConvexDatabaseEngine } from '../../lib';
+import { BACKEND_OUTPUTS, ConvexBackend, ConvexDatabaseEngine } from '../../lib';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
 import { BACKEND_CONTEXT_KEYS } from '../../lib/app/backend-context';
-import { SynthesizedApp, acknowledgmentsUnder, appContext, synthesizeApp, unitTestApp } from '../helpers/cdk-app';
+import { testApp, unitTestApp } from '../helpers/cdk-app';
+import { SynthesizedVariant, synthesizedVariant as variant } from '../helpers/variants';
 
-const VARIANTS: Record<string, Record<string, unknown>> = {
-  // SQLite on EFS in a VPC the app creates; SSE-S3; role access.
-  ecs: { ecs: 'true' },
-  // Everything on: KMS, dashboard, public origins, instance name, Graviton.
-  full: {
-    ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
-    cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
-  },
-  // A throw-away stack: everything of the backend is deleted with it, the KMS key is kept.
-  destroy: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
-  // Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume.
-  database: {
-    ecs: 'true', cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
-    databaseUrlSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f',
-    databaseUrlSecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  },
-};
-
-const synthesized = new Map<string, SynthesizedApp>();
-function variant(name: string): SynthesizedApp {
-  if (!synthesized.has(name)) synthesized.set(name, synthesizeApp(VARIANTS[name]));
-  return synthesized.get(name)!;
+function findings(app: SynthesizedVariant): Array<Record<string, any>> {
+  return app.findings;
 }
 
-function findings(app: SynthesizedApp): Array<Record<string, any>> {
-  return app.validationReport.pluginReports.flatMap((report) => report.violations ?? []) as Array<Record<string, any>>;
-}
-
-describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
-  test('has no cdk-nag finding in any pack, no CloudFormation validation finding, and no warning but the origins one', () => {
-    // The expected warnings: origins left unset fall back to loopback addresses; the dashboard
-    // container shares the backend's task role (service=true runs it apart).
-    const expected = ['Annotation::cdk-convex-storage:local-origins', ...(VARIANTS[name].dashboard ? ['Annotation::cdk-convex-storage:dashboard-in-backend-task'] : [])];
-    const unexpected = findings(variant(name)).filter((f) => !expected.includes(f.ruleName));
-    expect(unexpected).toEqual([]);
-  });
-
-  test('every acknowledgment under the backend has a reason', () => {
-    const acks = acknowledgmentsUnder(variant(name).stack.node.findChild('Backend'));
+test('every acknowledgment under the backend has a reason', () => {
+  for (const name of ['ecs', 'ecs-full', 'ecs-destroy', 'ecs-database-url'] as const) {
+    const { acknowledgments, stackName } = variant(name);
+    const acks = acknowledgments.filter((a) => a.path.startsWith(`${stackName}/Backend/`));
     expect(acks.length).toBeGreaterThan(0);
     for (const { reason } of acks) {
       expect(reason.trim().length).toBeGreaterThan(80);
     }
-  });
+  }
 });
 
 test('ecs=true alone: a VPC with flow logs and an EFS volume, outputs for the service, only the origins warning', () => {
   const app = variant('ecs');
-  app.template.resourceCountIs('AWS::ECS::TaskDefinition', 1);
-  app.template.resourceCountIs('AWS::EFS::FileSystem', 1);
-  app.template.resourceCountIs('AWS::EC2::FlowLog', 1);
-  app.template.resourceCountIs('AWS::EC2::NatGateway', 1);
-  app.template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
-  app.template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+  const template = Template.fromJSON(app.templateJson);
+  template.resourceCountIs('AWS::ECS::TaskDefinition', 1);
+  template.resourceCountIs('AWS::EFS::FileSystem', 1);
+  template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
   expect(Object.keys(app.templateJson.Outputs)).toEqual(expect.arrayContaining([
     'BackendTaskDefinitionArn', 'BackendTaskRoleArn', 'BackendInstanceSecretArn', 'BackendImage', 'BackendLogGroupName',
     'BackendDataFileSystemId', 'BackendSecurityGroupId', 'BackendVpcId', 'BackendPrivateSubnetIds',
   ]));
   expect(findings(app).map((f) => f.ruleName)).toEqual(['Annotation::cdk-convex-storage:local-origins']);
   // Only the plain-environment rule is acknowledged on the task definition, with that reason.
-  const td = app.stack.node.findChild('Backend').node.findChild('Backend').node.findChild('TaskDefinition');
-  const acks = acknowledgmentsUnder(td).filter((a) => a.path === td.node.path);
+  const acks = app.acknowledgments.filter((a) => a.path === `${app.stackName}/Backend/Backend/TaskDefinition`);
   expect(acks.map((a) => a.id.replace(/^Annotation::/, ''))).toEqual(['AwsSolutions-ECS2']);
   expect(acks[0].reason).toContain('hold no secrets');
 });
 
 test('the full app: KMS everywhere, no access key reaches the task, and the dashboard runs on the same version', () => {
-  const app = variant('full');
+  const app = variant('ecs-full');
   const td = Object.values(app.templateJson.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;
   const [backend, dashboard] = td.Properties.ContainerDefinitions;
   const env = Object.fromEntries(backend.Environment.map((e: any) => [e.Name, e.Value]));
   expect(env).toMatchObject({ INSTANCE_NAME: 'acme-prod', AWS_S3_DISABLE_SSE: 'true', CONVEX_CLOUD_ORIGIN: 'https://api.convex.example.com' });
+  // What `convex-storage admin-key --stack` reads: the name the task runs with, the secret by ARN only.
+  expect(app.templateJson.Outputs[BACKEND_OUTPUTS.instanceName].Value).toBe(env.INSTANCE_NAME);
+  const secretRef = backend.Secrets.find((s: any) => s.Name === 'INSTANCE_SECRET').ValueFrom;
+  expect(app.templateJson.Outputs[BACKEND_OUTPUTS.instanceSecretArn].Value).toEqual(secretRef);
   expect(JSON.stringify(td)).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
   expect(dashboard.Image.split(':')[1]).toBe(backend.Image.split(':')[1]);
   for (const type of ['AWS::Logs::LogGroup', 'AWS::EFS::FileSystem']) {
@@ -100,15 +74,14 @@ test('the full app: KMS everywhere, no access key reaches the task, and the dash
   const logsStatements = key.Properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal).includes('logs.'));
   expect(logsStatements).toHaveLength(1);
   expect(logsStatements[0].Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']['Fn::Join'][1].slice(-1)[0]).toBe(':log-group:/convex/ConvexStorage-dev/*');
-  // The one warning: the dashboard container shares the backend's role (service=true runs it apart).
-  expect(findings(app).map((f) => f.ruleName)).toEqual(['Annotation::cdk-convex-storage:dashboard-in-backend-task']);
+  expect(findings(app)).toEqual([]);
 });
 
 test('context: every backend key is documented, ecs-only keys are rejected without ecs=true, bad values are named', () => {
   for (const key of BACKEND_CONTEXT_KEYS) {
     expect(CONTEXT_KEYS).toContainEqual(key);
   }
-  const read = (context: Record<string, unknown>) => () => readAppConfig(new App({ context: appContext(context) }));
+  const read = (context: Record<string, unknown>) => () => readAppConfig(testApp(context));
   expect(read({ cloudOrigin: 'https://a.example.com' })).toThrow('cloudOrigin: only applies with ecs=true');
   expect(read({ ecs: 'yes' })).toThrow("ecs: 'yes' is not valid; accepted values are 'true', 'false'.");
   const message = (() => {
@@ -124,16 +97,16 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
   }
   expect(read({ ecs: 'true', memory: '1024' })).toThrow("memory: '1024' is not valid with cpu 1024");
   expect(read({ ecs: 'true', ephemeralData: 'true', databaseUrlSecretArn: COMPLETE_SECRET_ARN })).toThrow('ephemeralData: the data lives in the database');
-  expect(readAppConfig(new App({ context: appContext({ ecs: 'true', databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseEngine: 'mysql' }) })).backend)
+  expect(readAppConfig(testApp({ ecs: 'true', databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseEngine: 'mysql' })).backend)
     .toMatchObject({ databaseUrlSecretArn: COMPLETE_SECRET_ARN, databaseEngine: 'mysql' });
-  expect(readAppConfig(new App({ context: appContext() })).backend).toBeUndefined();
+  expect(readAppConfig(testApp()).backend).toBeUndefined();
 });
 
 const COMPLETE_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 test('context: the database secret needs its complete ARN, and its key ARN only with it', () => {
-  const read = (context: Record<string, unknown>) => () => readAppConfig(new App({ context: appContext({ ecs: 'true', ...context }) }));
+  const read = (context: Record<string, unknown>) => () => readAppConfig(testApp({ ecs: 'true', ...context }));
   for (const partial of ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC1', 'convex-db-AbC12f']) {
     expect(read({ databaseUrlSecretArn: partial })).toThrow(`databaseUrlSecretArn: '${partial}' is not valid; expected the complete ARN`);
   }
@@ -160,7 +133,7 @@ test('context and ConvexBackend report the database secret problems in the same 
     { databaseUrlSecretKeyArn: KEY_ARN, databaseEngine: 'mysql' },
   ];
   for (const settings of cases) {
-    const fromContext = problemsOf(() => readAppConfig(new App({ context: appContext({ ecs: 'true', ...settings }) })));
+    const fromContext = problemsOf(() => readAppConfig(testApp({ ecs: 'true', ...settings })));
     const fromConstruct = problemsOf(() => new ConvexBackend(new Stack(unitTestApp(), 'Test'), 'Backend', {
       storage: { backendEnvironment: {}, grantBackendAccess: () => undefined },
       databaseUrlSecretArn: settings.databaseUrlSecretArn,
@@ -173,14 +146,14 @@ test('context and ConvexBackend report the database secret problems in the same 
 });
 
 test('context: the backend\'s resources follow the app\'s removalPolicy', () => {
-  const backend = (context: Record<string, unknown>) => readAppConfig(new App({ context: appContext({ ecs: 'true', ...context }) })).backend;
+  const backend = (context: Record<string, unknown>) => readAppConfig(testApp({ ecs: 'true', ...context })).backend;
   expect(backend({ removalPolicy: 'destroy' })?.removalPolicy).toBe(RemovalPolicy.DESTROY);
   expect(backend({ removalPolicy: 'retain' })?.removalPolicy).toBe(RemovalPolicy.RETAIN);
   expect(backend({})?.removalPolicy).toBeUndefined();
 });
 
 test('removalPolicy=destroy with KMS: the backend\'s resources go with the stack, the key that encrypted them stays', () => {
-  const { templateJson } = variant('destroy');
+  const { templateJson } = variant('ecs-destroy');
   const resources = Object.values(templateJson.Resources) as Array<Record<string, any>>;
   const policies = (type: string) => resources.filter((r) => r.Type === type).map((r) => r.DeletionPolicy);
   expect(policies('AWS::KMS::Key')).toEqual(['Retain']);

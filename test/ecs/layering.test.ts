@@ -51,3 +51,21 @@ test('the check finds an import of lib/app', () => {
   const chains = [...reachable(join(APP, 'app-config.ts')).keys()].map((f) => relative(LIB, f));
   expect(chains).toEqual(expect.arrayContaining(['app/backend-context.ts', 'app/context.ts', 'ecs/secret-arn.ts']));
 });
+
+/** Modules that hold facts or shell text other code shares (the CLI, tests run under sh). */
+const WITHOUT_AWS_CDK_LIB = ['backend-env.ts', 'storage-kinds.ts', 'ecs/backend-ports.ts', 'ecs/origins.ts', 'ecs/entrypoint/backend-entrypoint.ts', 'ecs/entrypoint/database-ca-bundle.ts'];
+
+/** The import chains from `file` to a module that imports aws-cdk-lib or constructs. */
+function cdkImportChains(file: string): string[] {
+  return [...reachable(join(LIB, file))]
+    .filter(([target]) => /from\s+'(aws-cdk-lib|constructs)(\/[^']*)?'|require\('(aws-cdk-lib|constructs)/.test(readFileSync(target, 'utf8')))
+    .map(([, chain]) => chain.map((f) => relative(LIB, f)).join(' -> '));
+}
+
+test.each(WITHOUT_AWS_CDK_LIB)('%s loads no aws-cdk-lib or constructs, directly or indirectly', (file) => {
+  expect(cdkImportChains(file)).toEqual([]);
+});
+
+test('the check finds a module that loads aws-cdk-lib', () => {
+  expect(cdkImportChains('ecs/task-definition-checks.ts')).toContain('ecs/task-definition-checks.ts');
+});

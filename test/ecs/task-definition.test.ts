@@ -2,12 +2,16 @@
  * The backend's task definition, container by container and field by field. Each variant is
  * built once (unit apps, no CloudFormation validation) and shared by its tests.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CfnElement, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   ConvexBackendTaskDefinition, ConvexDatabaseEngine, ConvexStorage, DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, DEFAULT_CONVEX_IMAGE_TAG,
   STORAGE_KINDS, StorageEncryption,
 } from '../../lib';
+import { EntrypointStep, entrypointCommand } from '../../lib/ecs/entrypoint/backend-entrypoint';
+import { DATABASE_CA_BUNDLE_VARIABLE, databaseCaFileStep } from '../../lib/ecs/entrypoint/database-ca-bundle';
 import { unitTestStack } from '../helpers/cdk-app';
 
 /** Pseudo parameters of a deployment, for evaluating intrinsic functions. */
@@ -61,6 +65,16 @@ function build(make: (stack: Stack) => ConvexBackendTaskDefinition): Variant {
   return { stack, backend, template, json: template.toJSON() };
 }
 
+const TEST_CA_BUNDLE = readFileSync(join(__dirname, '..', 'fixtures', 'database-ca-bundle.pem'), 'utf8');
+const FIRST_STEP: EntrypointStep = { description: 'a step given as a prop', script: 'export FIRST=1' };
+const LATE_STEP: EntrypointStep = { description: 'a step added after construction', script: 'export LATE="$FIRST"' };
+
+/** Adds {@link LATE_STEP} once the task definition is built, as the database wiring does. */
+function withLateStep(backend: ConvexBackendTaskDefinition): ConvexBackendTaskDefinition {
+  backend.addStartupStep(LATE_STEP);
+  return backend;
+}
+
 let cached: Record<string, Variant> | undefined;
 function variants(): Record<string, Variant> {
   cached ??= {
@@ -76,7 +90,7 @@ function variants(): Record<string, Variant> {
       doNotRequireSsl: true,
     })),
     // Postgres URL from a secret, KMS storage, flags explicitly off, Graviton.
-    database: build((stack) => new ConvexBackendTaskDefinition(stack, 'Backend', {
+    database: build((stack) => withLateStep(new ConvexBackendTaskDefinition(stack, 'Backend', {
       storage: new ConvexStorage(stack, 'Storage', { encryption: StorageEncryption.KMS }),
       database: {
         engine: ConvexDatabaseEngine.POSTGRES,
@@ -90,7 +104,10 @@ function variants(): Record<string, Variant> {
       cpu: 2048,
       memoryLimitMiB: 8192,
       cpuArchitecture: ecs.CpuArchitecture.ARM64,
-    })),
+      databaseCaBundle: TEST_CA_BUNDLE,
+      startupSteps: [FIRST_STEP],
+      metricsEndpoint: true,
+    }))),
   };
   return cached;
 }
@@ -147,11 +164,19 @@ describe('the backend container (SQLite on EFS)', () => {
       DISABLE_BEACON: 'true',
       REDACT_LOGS_TO_CLIENT: 'true',
       DO_NOT_REQUIRE_SSL: 'true',
+      DISABLE_METRICS_ENDPOINT: 'true',
     });
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['AWS_REGION', ...STORAGE_KINDS.map((k) => k.envVar)]));
     for (const forbidden of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_S3_DISABLE_SSE', 'POSTGRES_URL', 'MYSQL_URL', 'INSTANCE_SECRET']) {
       expect(env).not.toHaveProperty(forbidden);
     }
+  });
+
+  test('the entrypoint wrapper runs the image\'s entrypoint (SIGTERM becomes SIGINT); no command, no start-up step', () => {
+    const def = container(variants().efs, 'convex-backend');
+    expect(def.EntryPoint).toEqual(entrypointCommand());
+    expect(def.EntryPoint.slice(-2)).toEqual(['convex-entrypoint', '/convex/run_backend.sh']);
+    expect(def).not.toHaveProperty('Command');
   });
 
   test('INSTANCE_SECRET comes from the generated secret, and no database URL is set', () => {
@@ -356,6 +381,23 @@ describe('the dashboard container', () => {
 });
 
 describe('with a database and KMS storage', () => {
+  test('the CA bundle reaches the wrapper in its variable; its step runs first, then the steps given, then those added later', () => {
+    const v = variants().database;
+    const def = container(v, 'convex-backend');
+    expect(def.EntryPoint).toEqual(entrypointCommand([databaseCaFileStep(), FIRST_STEP, LATE_STEP]));
+    const env = environment(def);
+    expect(env[DATABASE_CA_BUNDLE_VARIABLE]).toBe(TEST_CA_BUNDLE);
+    // The files are exported by the wrapper, once written.
+    expect(env).not.toHaveProperty('PG_CA_FILE');
+    expect(env).not.toHaveProperty('MYSQL_CA_FILE');
+    // ECS refuses task definitions over 64 KiB.
+    expect(JSON.stringify(taskDefinition(v)).length).toBeLessThan(64 * 1024);
+  });
+
+  test('metricsEndpoint: true opens /metrics (DISABLE_METRICS_ENDPOINT=false)', () => {
+    expect(environment(container(variants().database, 'convex-backend')).DISABLE_METRICS_ENDPOINT).toBe('false');
+  });
+
   test('POSTGRES_URL comes from the given secret; no volume, no dashboard', () => {
     const v = variants().database;
     const def = container(v, 'convex-backend');

@@ -306,6 +306,24 @@ describe('origins', () => {
   });
 });
 
+describe('database CA bundle and start-up steps', () => {
+  test('a bundle with a private key, or no certificate, is rejected at synth with the reason', () => {
+    expect(errorOf(() => ({ databaseCaBundle: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' }))).toContain('databaseCaBundle holds a private key');
+    expect(errorOf(() => ({ databaseCaBundle: 'rds-ca-bundle.pem' }))).toContain('databaseCaBundle holds no PEM certificate');
+  });
+
+  test('a bundle given as a token is not checked', () => {
+    expect(() => backend(() => ({ databaseCaBundle: Lazy.string({ produce: () => 'x' }) }))).not.toThrow();
+  });
+
+  test('an empty step is rejected, as a prop and when added', () => {
+    expect(errorOf(() => ({ startupSteps: [{ description: 'ok', script: 'true' }, { description: ' ', script: '' }] })))
+      .toMatch(/startupSteps\[1\]: the description must be plain, non-empty text.*\n.*startupSteps\[1\]: the script is empty/);
+    const { backend: b } = backend();
+    expect(() => b.addStartupStep({ description: 'nothing', script: '\n' })).toThrow('Invalid start-up step for Test/Backend: the script is empty.');
+  });
+});
+
 describe('task size and timings', () => {
   test('Fargate CPU/memory combinations', () => {
     expect(errorOf(() => ({ cpu: 1000 }))).toContain('cpu 1000 is not a Fargate size');

@@ -2,14 +2,15 @@
  * Builds CDK apps for tests with the same feature flags as `cdk.json`, so what the tests see is
  * what `cdk synth` produces.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { buildConvexStorageApp, compliancePacks } from '../../lib/app/build-app';
+import { compliancePacks } from '../../lib/app/build-app';
+import type { Acknowledgment, ValidationReport } from './variants';
+
+export type { Acknowledgment, ValidationReport } from './variants';
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
@@ -18,63 +19,62 @@ export function appContext(extra: Record<string, unknown> = {}): Record<string, 
   return { ...CDK_JSON.context, 'aws:cdk:version-reporting': false, ...extra };
 }
 
+const outdirs: string[] = [];
+
+/**
+ * A cloud-assembly directory for a test app, removed after the test file by
+ * test/helpers/jest-setup.ts (`removeTestOutdirs`): an `App` without `outdir` would leave a
+ * `cdk.out*` folder in the temp directory on every construction.
+ */
+export function testOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
+  outdirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory {@link testOutdir} created in this test file. */
+export function removeTestOutdirs(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * An app with cdk.json's flags (plus `extra`) whose outdir is removed after the test file. Use it
+ * instead of `new App()` in tests (eslint enforces it).
+ */
+export function testApp(extra: Record<string, unknown> = {}, props: Omit<AppProps, 'context' | 'outdir'> = {}): App {
+  return new App({ ...props, context: appContext(extra), outdir: testOutdir() });
+}
+
 /**
  * An app for unit assertions: cdk.json's flags, no built-in CloudFormation validation (the
- * app-level tests pay for that once per variant).
+ * variants pay for that once, see test/helpers/variants.ts), and no validation report printed at
+ * synthesis: a test that expects a warning asserts it (`Annotations.fromStack(stack)`), a test
+ * that does not expect one ignores it, and neither prints it.
  */
 export function unitTestApp(extra: Record<string, unknown> = {}): App {
-  return new App({ context: appContext(extra), builtinCloudFormationValidation: false, outdir: mkdtempSync(join(tmpdir(), 'cdk-unit-')) });
+  return testApp({ [QUIET_SYNTH]: false, ...extra }, { builtinCloudFormationValidation: false });
 }
+
+/**
+ * aws-cdk-lib prints the validation report (every warning, with its stack trace) at synthesis
+ * unless this is false; then it neither prints nor throws, and the annotations stay readable.
+ */
+const QUIET_SYNTH = '@aws-cdk/core:failSynthOnValidationErrors';
 
 /** A stack in a unit-test app. */
 export function unitTestStack(extra: Record<string, unknown> = {}): Stack {
   return new Stack(unitTestApp(extra), 'Test');
 }
 
-/** What a full synthesis of the deployable app produced. */
-export interface SynthesizedApp {
-  readonly stack: Stack;
-  readonly template: Template;
-  readonly templateJson: Record<string, any>;
-  /** The cloud assembly's `validation-report.json`: cdk-nag packs and CloudFormation validation. */
-  readonly validationReport: ValidationReport;
-}
-
-/** The parts of `validation-report.json` the tests read. */
-export interface ValidationReport {
-  readonly pluginReports: Array<{
-    readonly summary?: { readonly pluginName?: string; readonly status?: string };
-    readonly pluginName?: string;
-    readonly violations?: Array<Record<string, unknown>>;
-  }>;
-}
-
-/**
- * Synthesizes the deployable app exactly as `cdk synth` does (cdk-nag packs and the strict
- * built-in CloudFormation validation included) with the given context. Synthesis throws on any
- * unacknowledged finding.
- */
-export function synthesizeApp(extra: Record<string, unknown> = {}): SynthesizedApp {
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-app-'));
-  const app = new App({ context: appContext(extra), outdir });
-  const { stack } = buildConvexStorageApp(app);
-  const assembly = app.synth();
-  const templateJson = assembly.getStackByName(stack.stackName).template as Record<string, any>;
-  const validationReport = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
-  return { stack, template: Template.fromJSON(templateJson), templateJson, validationReport };
+/** The cloud assembly's `validation-report.json` in `assemblyDir`. */
+export function readValidationReport(assemblyDir: string): ValidationReport {
+  return JSON.parse(readFileSync(join(assemblyDir, 'validation-report.json'), 'utf8')) as ValidationReport;
 }
 
 /** Every unacknowledged finding of the app's cdk-nag packs under `scope`, as `rule: paths`. */
 export function nagFindings(scope: IConstruct): string[] {
   return compliancePacks().flatMap((pack) => pack.validateScope(scope).violations
     .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`));
-}
-
-/** One cdk-nag (or annotation) acknowledgment recorded with `Validations.of(x).acknowledge`. */
-export interface Acknowledgment {
-  readonly path: string;
-  readonly id: string;
-  readonly reason: string;
 }
 
 /** Every acknowledgment recorded on `scope` or below it. */

@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { appContext } from '../helpers/cdk-app';
+import { unitTestApp } from '../helpers/cdk-app';
 
 const ROOT = join(__dirname, '..', '..');
 const SOURCE_DIRS = ['lib', 'bin'];
@@ -75,7 +75,7 @@ test('ships nothing of the deployable app (which needs the dev-only cdk-nag) or 
 test('the compiled package is importable by another CDK app and synthesizes the storage', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
-  const stack = new Stack(new App({ context: appContext(), builtinCloudFormationValidation: false }), 'Consumer');
+  const stack = new Stack(unitTestApp(), 'Consumer');
   const storage = new pkg.ConvexStorage(stack, 'Storage', { encryption: pkg.StorageEncryption.KMS });
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::S3::Bucket', 6);
@@ -91,4 +91,21 @@ test('the packaged CLI starts without aws-cdk-lib', () => {
   writeFileSync(guard, "process.on('exit', () => { if (Object.keys(require.cache).some((m) => m.includes('/aws-cdk-lib/'))) { process.exitCode = 3; } });\n");
   const help = execFileSync(process.execPath, ['--require', guard, cli, '--help'], { encoding: 'utf8' });
   expect(help).toContain('convex-storage');
+});
+
+test('the packaged CLI issues an admin key with its runtime dependencies, without aws-cdk-lib', () => {
+  const cli = join(packageDir, 'dist', 'bin', 'convex-storage.js');
+  const guard = join(packageDir, 'no-cdk-guard-admin-key.js');
+  writeFileSync(guard, "process.on('exit', () => { if (Object.keys(require.cache).some((m) => m.includes('/aws-cdk-lib/'))) { process.exitCode = 3; } });\n");
+  const secret = 'ab'.repeat(32);
+  const key = execFileSync(process.execPath, ['--require', guard, cli, 'admin-key', '--process-env'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, INSTANCE_NAME: 'packaged', INSTANCE_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
+  expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  expect(Object.keys(manifest.dependencies)).toContain('@noble/ciphers');
 });

@@ -1,53 +1,20 @@
 /**
- * The deployable app with `service=true`, synthesized as `cdk synth` does it (cdk-nag's four packs
- * and the built-in CloudFormation validation), once per variant; and the README example.
+ * The deployable app with `service=true`: the shared variants `service` and `service-trial`
+ * (test/helpers/variants.ts), the logical IDs kept from `ecs=true`, and the README example.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexServiceStack } from '../../examples/service-on-your-cluster';
 import { buildConvexStorageApp } from '../../lib/app/build-app';
-import { SynthesizedApp, acknowledgmentsUnder, synthesizeApp, unitTestApp } from '../helpers/cdk-app';
+import { unitTestApp } from '../helpers/cdk-app';
+import { synthesizedVariant } from '../helpers/variants';
 
-const VARIANTS: Record<string, Record<string, unknown>> = {
-  // The one-deploy command of the README, with KMS, the dashboard and alarm e-mails.
-  service: {
-    service: 'true', domainName: 'convex.example.com', hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com', encryption: 'kms',
-    dashboard: 'true', dashboardAllowedCidrs: '203.0.113.0/24', alarmEmail: 'ops@example.com',
-  },
-  // A throw-away trial: no domain (plain HTTP), public dashboard, everything deleted with the stack.
-  trial: { service: 'true', dashboard: 'true', publicDashboard: 'true', deletionProtection: 'false', removalPolicy: 'destroy' },
-};
-
-const EXPECTED_WARNINGS: Record<string, string[]> = {
-  service: [],
-  trial: ['cdk-convex-storage:service-plain-http', 'cdk-convex-storage:public-dashboard'],
-};
-
-const synthesized = new Map<string, SynthesizedApp>();
-function variant(name: string): SynthesizedApp {
-  if (!synthesized.has(name)) synthesized.set(name, synthesizeApp(VARIANTS[name]));
-  return synthesized.get(name)!;
-}
-
-function findings(app: SynthesizedApp): string[] {
-  return app.validationReport.pluginReports.flatMap((report) => report.violations ?? []).map((v) => String(v.ruleName));
-}
-
-describe.each(Object.keys(VARIANTS))('the %s app', (name) => {
-  test('has no cdk-nag or CloudFormation validation finding; only the expected warnings', () => {
-    // Fidelity's plain-http origin warning may join the trial's own warning.
-    const unexpected = findings(variant(name)).filter((f) => !EXPECTED_WARNINGS[name].includes(f.replace(/^Annotation::/, '')) && !/http-origin/.test(f));
-    expect(unexpected).toEqual([]);
-  });
-
-  test('every acknowledgment under the service has a reason', () => {
-    for (const { reason } of acknowledgmentsUnder(variant(name).stack.node.findChild('Backend'))) {
-      expect(reason.trim().length).toBeGreaterThan(80);
-    }
-  });
+test('the service variants synthesize with their outputs (cdk-nag, validation and Control Tower: test/app/variants.test.ts, test/security)', () => {
+  expect(synthesizedVariant('service').findings).toEqual([]);
+  expect(synthesizedVariant('service-trial').templateJson.Outputs.ApiUrl).toBeDefined();
 });
 
 test('the outputs: the URLs for clients, the dashboard and npx convex deploy, and the backend\'s for the CLI', () => {
-  const outputs = variant('service').templateJson.Outputs as Record<string, { Value: unknown }>;
+  const outputs = synthesizedVariant('service').templateJson.Outputs as Record<string, { Value: unknown }>;
   expect(outputs.ApiUrl.Value).toBe('https://api.convex.example.com');
   expect(outputs.SiteUrl.Value).toBe('https://site.convex.example.com');
   expect(outputs.DashboardUrl.Value).toBe('https://dashboard.convex.example.com');

@@ -2,7 +2,7 @@ import { App, CfnParameter, RemovalPolicy, Stack, aws_kms as kms, aws_s3 as s3 }
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ConvexStorage, ConvexStorageProps, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { unitTestStack } from '../helpers/cdk-app';
+import { testOutdir, unitTestStack } from '../helpers/cdk-app';
 
 interface Built {
   readonly stack: Stack;
@@ -326,10 +326,10 @@ describe('ConvexStorage validation', () => {
   });
 
   test('an app without the bucket-policy log delivery flag gets the flag named, not an ACL error', () => {
-    const stack = new Stack(new App(), 'Bare');
+    const stack = new Stack(new App({ outdir: testOutdir() }), 'Bare');
     expect(() => new ConvexStorage(stack, 'Storage')).toThrow('the feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy must be true');
     // With its own log bucket the construct needs no flag.
-    const other = new Stack(new App(), 'Bare');
+    const other = new Stack(new App({ outdir: testOutdir() }), 'Bare');
     expect(() => new ConvexStorage(other, 'Storage', { accessLogsBucket: s3.Bucket.fromBucketName(other, 'Logs', 'central-logs') })).not.toThrow();
   });
 
