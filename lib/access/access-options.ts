@@ -77,6 +77,20 @@ export interface AccessSettings {
    * @default false
    */
   readonly ecsTaskDefinition?: boolean;
+  /**
+   * Public CIDR blocks the backend's IAM user may sign storage requests from (user mode); its
+   * requests from anywhere else are denied.
+   *
+   * @default - any address
+   */
+  readonly backendSourceIps?: readonly string[];
+  /**
+   * Whether the storage confines the backend's principal to VPC endpoints
+   * (`backendVpcEndpointIds`), which applies to a role only.
+   *
+   * @default false
+   */
+  readonly vpcEndpointRestricted?: boolean;
 }
 
 /** Every problem with a combination of access settings, one sentence each. */
@@ -91,6 +105,12 @@ export function accessSettingsProblems(settings: AccessSettings): string[] {
   }
   if (settings.ecsTaskDefinition && settings.mode === BackendAccessMode.USER) {
     problems.push('access user creates access keys for a backend outside AWS, but the ECS task runs with its own task role and must not use keys: drop access=user (or ecs=true).');
+  }
+  if (settings.backendSourceIps !== undefined && settings.mode !== BackendAccessMode.USER) {
+    problems.push('backendSourceIps restricts the IAM user of access user (a backend outside AWS, whose requests reach S3 from its public address): a role in AWS reaches S3 through a VPC endpoint, where S3 sees no source IP. Set access to user, or for a role use backendVpcEndpointIds (with ecs=true the VPC the app creates restricts the task role already).');
+  }
+  if (settings.vpcEndpointRestricted && settings.mode === BackendAccessMode.USER) {
+    problems.push('backendVpcEndpointIds confines the backend\'s role to the S3 endpoints of its VPC, but access user is for a backend outside AWS: use backendSourceIps to confine the IAM user to its public addresses, or set access to role.');
   }
   if (settings.ecsTaskDefinition && settings.trustedPrincipal !== undefined) {
     problems.push('trustedPrincipal configures the stand-alone backend role, which the ECS task replaces with its task role: drop trustedPrincipal (or ecs=true).');

@@ -130,14 +130,14 @@ export function newBackendAccessPolicy(scope: Construct, id: string, options: Ba
 }
 
 /**
- * Attaches `policy` to the IAM role, user or group behind `grantee`.
+ * Attaches `policy` to the IAM role, user or group behind `grantee`, and returns that identity.
  *
  * Identities this app defines get the policy on their own side (`ManagedPolicyArns`), so a role
  * in another stack depends on the storage stack, in the same direction as its bucket names.
  * Imported identities cannot be changed, so the policy names them instead (`Roles`, `Users`,
  * `Groups` of the managed policy).
  */
-export function attachBackendAccessPolicy(policy: iam.ManagedPolicy, grantee: iam.IGrantable): void {
+export function attachBackendAccessPolicy(policy: iam.ManagedPolicy, grantee: iam.IGrantable): BackendIdentity {
   const identity = [grantee, grantee.grantPrincipal].find(isIdentity);
   if (identity === undefined) {
     throw new Error(
@@ -154,9 +154,23 @@ export function attachBackendAccessPolicy(policy: iam.ManagedPolicy, grantee: ia
   } else {
     policy.attachToGroup(identity);
   }
+  return identity;
 }
 
-type Identity = iam.IRole | iam.IUser | iam.IGroup;
+/** The IAM identities the backend's access policy can be attached to. */
+export type BackendIdentity = iam.IRole | iam.IUser | iam.IGroup;
+
+/**
+ * The ARN a request of `identity` carries as `aws:PrincipalArn` (for a role, the role's ARN, not
+ * the session's), or undefined for a group, which is never a request's principal.
+ */
+export function principalArnOf(identity: BackendIdentity): string | undefined {
+  if (isRole(identity)) return identity.roleArn;
+  if (isUser(identity)) return identity.userArn;
+  return undefined;
+}
+
+type Identity = BackendIdentity;
 
 function isRole(x: unknown): x is iam.IRole {
   return hasManagedPolicies(x) && typeof (x as { roleArn?: unknown }).roleArn === 'string' && typeof (x as { roleName?: unknown }).roleName === 'string';

@@ -1,6 +1,8 @@
-import { RemovalPolicy, SecretValue, Validations, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue, Token, Validations, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackendAccessMode, DEFAULT_ACCESS_KEY_SERIAL, accessSettingsProblems } from './access-options';
+import { sourceIpListProblems } from './network-options';
+import { sourceIpDenyStatement } from './network-restriction';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } from '../backend-env';
 import { acknowledgeComplianceRule } from '../compliance';
 import { ConvexStorage } from '../storage/convex-storage';
@@ -40,6 +42,16 @@ export interface BackendUserProps {
    * @default - the storage's KMS key in KMS mode, else the AWS managed key aws/secretsmanager
    */
   readonly secretEncryptionKey?: kms.IKey;
+
+  /**
+   * Public CIDR blocks (IPv4 or IPv6, e.g. `203.0.113.7/32`) the backend's requests leave from.
+   * A policy of the user's group then denies the group's members every request to the storage
+   * from any other address (`aws:SourceIp`): a leaked access key stops working elsewhere. Run
+   * `convex-storage verify` with the user's keys from one of these addresses too.
+   *
+   * @default - the access key works from any address
+   */
+  readonly sourceIps?: string[];
 }
 
 /**
@@ -61,6 +73,8 @@ export class BackendUser extends Construct {
   public readonly secret: secretsmanager.Secret;
   /** Serial of the active access key. */
   public readonly accessKeySerial: number;
+  /** The group's policy that denies storage requests from outside `sourceIps`, if given. */
+  public readonly sourceIpRestriction?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: BackendUserProps) {
     super(scope, id);
@@ -70,6 +84,9 @@ export class BackendUser extends Construct {
       accessKeySerial: this.accessKeySerial,
       previousAccessKeySerial: props.previousAccessKeySerial,
     });
+    if (props.sourceIps !== undefined && !Token.isUnresolved(props.sourceIps)) {
+      problems.push(...sourceIpListProblems('sourceIps', props.sourceIps, (cidr) => Token.isUnresolved(cidr)));
+    }
     if (problems.length > 0) {
       throw new Error(`Invalid BackendUser properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
@@ -77,6 +94,16 @@ export class BackendUser extends Construct {
     this.group = new iam.Group(this, 'Group');
     props.storage.grantBackendAccess(this.group);
     this.user = new iam.User(this, 'User', { groups: [this.group] });
+    if (props.sourceIps !== undefined) {
+      // In the group's own policy rather than the buckets': the restriction goes wherever the
+      // group's permissions go (every member, nobody else), and S3's AccessDenied names it
+      // ("explicit deny in an identity-based policy") apart from the buckets' own rules.
+      this.sourceIpRestriction = new iam.ManagedPolicy(this, 'SourceIpRestriction', {
+        description: 'Denies the Convex backend\'s IAM user every storage request from outside its allowed source addresses (cdk-convex-storage)',
+        groups: [this.group],
+        statements: [sourceIpDenyStatement({ buckets: props.storage.dataBuckets, sourceIps: props.sourceIps })],
+      });
+    }
 
     // The construct ID carries the serial, so a kept previous key keeps its logical ID (and
     // stays untouched) while the new serial is a new resource.

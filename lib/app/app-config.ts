@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ContextReader } from './context';
 import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSettingsProblems } from '../access/access-options';
+import { sourceIpListProblems } from '../access/network-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
@@ -46,6 +47,8 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
   { key: 'accessKeySerial', default: '1', description: 'Serial of the IAM user\'s active access key: a higher serial issues a new key and writes it to the secret. User access only; see "Rotating the access key without downtime" in the README.' },
   { key: 'previousAccessKeySerial', default: '(none)', description: 'Serial of the previous access key, kept working during a rotation until every backend uses the new one; drop it to delete that key. User access only.' },
+  { key: 'backendVpcEndpointIds', default: '(none: with ecs=true, the VPC the app creates)', description: 'IDs of the S3 gateway endpoints (`vpce-...`, comma-separated) of your own VPC the backend runs in: the data buckets then deny the backend role every request that does not come through one of them. Role access only. See "Network restrictions" in the README.' },
+  { key: 'backendSourceIps', default: '(any address)', description: 'Public CIDR blocks (comma-separated, e.g. `203.0.113.7/32`) the backend outside AWS sends its requests from: the IAM user\'s group then denies its storage requests from any other address, so `convex-storage verify` with its keys must run from one of them too. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
   ...SERVICE_CONTEXT_KEYS,
@@ -72,6 +75,7 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
     instanceName: readInstanceName(context),
+    backendVpcEndpointIds: context.stringList('backendVpcEndpointIds', 'VPC endpoint IDs'),
   };
   // The construct's own checks, now: every bad value is reported in this one round.
   for (const problem of convexStoragePropsProblems(storage)) {
@@ -80,7 +84,7 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   const serviceOn = context.raw('service') === true || context.raw('service') === 'true';
   const backend = readBackendOptions(context, storage, serviceOn);
   const service = readServiceOptions(context, backend?.dashboard === true);
-  const access = readAccess(context, backend !== undefined);
+  const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
   return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, service };
@@ -96,16 +100,20 @@ function readInstanceName(context: ContextReader): string | undefined {
   return problems.length === 0 ? name : undefined;
 }
 
-function readAccess(context: ContextReader, ecsTaskDefinition: boolean): AccessSettings {
+function readAccess(context: ContextReader, ecsTaskDefinition: boolean, vpcEndpointRestricted: boolean): AccessSettings {
   const mode = context.oneOf('access', [BackendAccessMode.ROLE, BackendAccessMode.USER] as const) ?? BackendAccessMode.ROLE;
+  const backendSourceIps = context.stringList('backendSourceIps', 'CIDR blocks');
   const settings: AccessSettings = {
     mode,
     trustedPrincipal: context.string('trustedPrincipal'),
     accessKeySerial: context.integer('accessKeySerial'),
     previousAccessKeySerial: context.integer('previousAccessKeySerial'),
     ecsTaskDefinition,
+    backendSourceIps,
+    vpcEndpointRestricted,
   };
-  for (const problem of accessSettingsProblems(settings)) {
+  const listProblems = backendSourceIps === undefined ? [] : sourceIpListProblems('backendSourceIps', backendSourceIps);
+  for (const problem of [...accessSettingsProblems(settings), ...listProblems]) {
     context.addProblem(problem);
   }
   return settings;

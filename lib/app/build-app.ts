@@ -27,6 +27,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     trustedPrincipal: config.access.trustedPrincipal,
     accessKeySerial: config.access.accessKeySerial,
     previousAccessKeySerial: config.access.previousAccessKeySerial,
+    backendSourceIps: config.access.backendSourceIps && [...config.access.backendSourceIps],
     backend: config.backend,
     service: config.service,
   });

@@ -63,6 +63,22 @@ export class ContextReader {
   }
 
   /**
+   * A list of strings: a JSON array of strings in cdk.json, or a comma-separated string with `-c`
+   * (`-c key=a,b`). Blanks around the commas are dropped.
+   */
+  public stringList(key: string, what = 'values'): string[] | undefined {
+    const value = this.raw(key);
+    if (value === undefined) return undefined;
+    const items = typeof value === 'string' ? value.split(',').map((item) => item.trim())
+      : Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item.trim() : item)) : undefined;
+    if (items === undefined || items.length === 0 || items.some((item) => typeof item !== 'string' || item.length === 0)) {
+      this.problems.push(`${key}: '${typeof value === 'string' ? value : JSON.stringify(value)}' is not valid; expected ${what} separated by commas (-c ${key}=a,b) or a JSON array of strings in cdk.json.`);
+      return undefined;
+    }
+    return items as string[];
+  }
+
+  /**
    * Records a problem for every context key the app does not read, with the nearest known key:
    * a misspelt `-c encrytion=kms` must not synthesize SSE-S3 buckets in silence. Keys with `:`
    * or `@` belong to the CDK itself (feature flags, lookups, CLI settings) and are skipped.

@@ -16,13 +16,41 @@ export type Flags = Record<string, string | boolean | undefined>;
  * @throws UsageError naming the bad flag and the command's `--help`.
  */
 export function parseFlags(command: string, argv: readonly string[], options: Options): Flags {
+  const args = joinDashValues(command, argv, options);
   try {
-    const { values } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
+    const { values } = parseArgs({ args, options, allowPositionals: false, strict: true });
     return values as Flags;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new UsageError(`${message.replace(/\.$/, '')}. See: convex-storage ${command} --help`);
   }
+}
+
+/**
+ * `--timeout -1`: parseArgs refuses a value that starts with a dash as "ambiguous" (it could be
+ * an option). A negative number is a value, so it is joined to its flag (`--timeout=-1`) and the
+ * flag's own check says what is wrong with it; any other dash argument after a string flag is a
+ * usage error that says how to pass such a value.
+ */
+function joinDashValues(command: string, argv: readonly string[], options: Options): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const name = /^--([^=]+)$/.exec(arg)?.[1];
+    const next = argv[i + 1];
+    if (name === undefined || options[name]?.type !== 'string' || next === undefined || !next.startsWith('-') || next === '-') {
+      args.push(arg);
+    } else if (/^-(\d|\.\d)/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      throw new UsageError(
+        `--${name} needs a value, but '${next}' after it is an option. ` +
+          `A value that starts with '-' is written --${name}=${next}. See: convex-storage ${command} --help`,
+      );
+    }
+  }
+  return args;
 }
 
 /** A string flag's value, or undefined when absent. */

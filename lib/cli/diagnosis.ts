@@ -107,6 +107,100 @@ function bucketHost(ctx: DiagnosisContext): string | undefined {
   }
 }
 
+/** What an AWS access-denied message says about the policy that refused the request. */
+export interface DenialContext {
+  /** True for "with an explicit deny in a ... policy", false for "because no ... policy allows". */
+  readonly explicit: boolean;
+  /** The policy type, lowercase: `resource-based`, `identity-based`, `vpc endpoint`, `service control`... */
+  readonly policyType: string;
+}
+
+/**
+ * Reads the policy type out of an access-denied message. For requests within one account (or
+ * organization) S3 writes, in IAM's documented format, "User: <arn> is not authorized to
+ * perform: <action> on resource: "<arn>" with an explicit deny in a <type> policy" or "...
+ * because no <type> policy allows the <action> action". Other providers, and S3 across
+ * organizations, say only "Access Denied": undefined then.
+ */
+export function denialContext(message: string): DenialContext | undefined {
+  const explicit = /with an explicit deny in an? ([A-Za-z][A-Za-z -]*?) policy/i.exec(message);
+  if (explicit) {
+    return { explicit: true, policyType: explicit[1].toLowerCase() };
+  }
+  const implicit = /because no ([A-Za-z][A-Za-z -]*?) policy allows/i.exec(message);
+  return implicit ? { explicit: false, policyType: implicit[1].toLowerCase() } : undefined;
+}
+
+const UPLOAD_STEPS: readonly ProbeStep[] = ['createUpload', 'uploadPart', 'completeUpload'];
+
+/**
+ * The diagnosis of a denial whose message names a deny this project's network restrictions
+ * make, or a policy type other than the credentials' own permissions; undefined for the rest.
+ */
+function diagnoseNamedDenial(denial: DenialContext | undefined, ctx: DiagnosisContext): Diagnosis | undefined {
+  if (!denial) {
+    return undefined;
+  }
+  const step = PROBE_STEPS[ctx.step];
+  if (denial.explicit && denial.policyType === 'resource-based') {
+    // Every probe starts with the delete check, and the network deny covers every S3 action: a
+    // bucket-policy deny that lets the first step through is some other rule of the policy.
+    if (ctx.step === 'deleteCheck') {
+      return {
+        code: 'network-restricted',
+        setting: 'aws:SourceVpce (backendVpcEndpointIds)',
+        message:
+          `The bucket policy of '${ctx.bucket}' denies these credentials explicitly: with cdk-convex-storage that is the ` +
+          'network restriction, which denies the backend\'s role every request that does not come through the S3 gateway ' +
+          'endpoint of the backend\'s VPC (ecs=true, or backendVpcEndpointIds). The credentials are right but used from ' +
+          'the wrong place: run verify where the backend runs (e.g. ECS Exec in the backend task), or verify from here with ' +
+          'your own credentials (drop the keys from the file). A presigned URL used outside the VPC is refused the same way.',
+      };
+    }
+    return {
+      code: 'bucket-policy-denied',
+      setting: UPLOAD_STEPS.includes(ctx.step) ? STRICT_BOOLEAN_VARS.disableSse : 'bucket policy',
+      message:
+        `The bucket policy of '${ctx.bucket}' explicitly denies ${step.title} (${step.action}), after it allowed the first ` +
+        'request, so it is not the network restriction. ' +
+        (UPLOAD_STEPS.includes(ctx.step)
+          ? `Uploads are refused when they ask for another encryption than the bucket's: with a KMS-encrypted bucket set ${STRICT_BOOLEAN_VARS.disableSse}=true, so no AES256 header is sent.`
+          : 'Read the Deny statements of the bucket policy for this action.'),
+    };
+  }
+  if (denial.explicit && denial.policyType === 'identity-based') {
+    return {
+      code: 'source-ip-restricted',
+      setting: 'backendSourceIps',
+      message:
+        `An identity policy of these credentials denies ${step.action} in '${ctx.bucket}' explicitly: with cdk-convex-storage ` +
+        'that is the IAM user\'s source-address restriction (backendSourceIps), which denies its requests from any ' +
+        'other address. Run verify from an address in backendSourceIps (where the backend runs), or add this machine\'s ' +
+        'public address to backendSourceIps and deploy.',
+    };
+  }
+  if (denial.policyType === 'vpc endpoint') {
+    return {
+      code: 'vpc-endpoint-policy',
+      setting: 'VPC endpoint policy',
+      message:
+        `The S3 VPC endpoint this request went through does not let ${step.action} on '${ctx.bucket}' pass. The endpoint ` +
+        'of the VPC cdk-convex-storage creates admits buckets of its own account and ECR\'s image layers only: check that ' +
+        `'${ctx.bucket}' belongs to the account, or the policy of your own VPC's endpoint.`,
+    };
+  }
+  if (denial.policyType === 'service control' || denial.policyType === 'resource control') {
+    return {
+      code: 'organization-policy',
+      setting: `${denial.policyType} policy`,
+      message:
+        `A ${denial.policyType} policy of your AWS organization ${denial.explicit ? 'denies' : 'does not allow'} ${step.action} ` +
+        `in '${ctx.bucket}': no setting of the backend fixes that; ask the organization's administrators.`,
+    };
+  }
+  return undefined;
+}
+
 /**
  * Diagnoses the failure of one probe step.
  *
@@ -188,6 +282,10 @@ export function diagnose(err: unknown, ctx: DiagnosisContext): Diagnosis {
   }
 
   if (code === 'AccessDenied' || code === 'Forbidden' || code === 'AllAccessDisabled' || status === 403) {
+    const restricted = diagnoseNamedDenial(denialContext(message), ctx);
+    if (restricted) {
+      return restricted;
+    }
     if (ctx.step === 'missingGet') {
       return {
         code: 'access-denied',

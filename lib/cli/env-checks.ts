@@ -15,6 +15,7 @@ import {
   STRICT_BOOLEAN_VARS,
   isStrictBooleanValue,
 } from '../backend-env';
+import type { DotEnvProblem } from '../dotenv';
 import { instanceNameProblems } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 
@@ -22,9 +23,25 @@ import { STORAGE_KINDS } from '../storage-kinds';
 export interface EnvFinding {
   /** `error` makes `verify` fail and `env` refuse; `warning` and `info` are reported only. */
   readonly level: 'error' | 'warning' | 'info';
-  /** The variable to change. */
+  /** The variable to change (for a line of the file that names none: `line <n>`). */
   readonly variable: string;
   readonly message: string;
+  /**
+   * The line of the file the finding is about.
+   *
+   * @default - none: the finding is about a value, wherever it was set
+   */
+  readonly line?: number;
+}
+
+/** Findings for the lines of a file that its loader would not read as written. */
+export function fileProblemFindings(problems: readonly DotEnvProblem[]): EnvFinding[] {
+  return problems.map((problem) => ({
+    level: problem.level,
+    variable: problem.key ?? `line ${problem.line}`,
+    message: problem.message,
+    line: problem.line,
+  }));
 }
 
 /** Values as the backend sees them: a missing variable and an empty one are the same. */

@@ -2,7 +2,7 @@
  * `convex-storage env`: writes (or prints) the backend's `.env` from the storage stack or for a
  * provider, merged into the existing file.
  */
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   AWS_ACCESS_KEY_ID,
   AWS_REGION,
@@ -20,7 +20,7 @@ import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, stringFlag, type Flags } from './args';
 import { checkBackendEnv, envValue, missingRequired } from './env-checks';
-import { readIfExists, replaceEnvFile, type BackupResult } from './env-file';
+import { readIfExists, replaceEnvFile, resolveLinkTarget, type BackupResult } from './env-file';
 import { bucketFlagName, planFromProvider, planFromStackOutputs, type EnvPlan } from './env-plan';
 import { CliError, EXIT, UsageError, type CliIo } from './io';
 import { describeStackOutputs, readAccessKeySecret, readOutputsFile } from './stack-outputs';
@@ -77,6 +77,14 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
   }
 
   if (print) {
+    // The same refusal as writing (which also accepts keys already in the file: --print has none).
+    const printed = new Set(plan.set.map((e) => e.key));
+    if (plan.requiresKeys && !(printed.has(AWS_ACCESS_KEY_ID) && printed.has(AWS_SECRET_ACCESS_KEY))) {
+      throw new CliError(
+        `Refusing to print: ${plan.source} needs access keys and none are set, so the block would not work. ` +
+          `Export ${AWS_ACCESS_KEY_ID} and ${AWS_SECRET_ACCESS_KEY} (the provider's key for the backend) and run again.`,
+      );
+    }
     const show = booleanFlag(flags, 'show-secrets');
     const lines = plan.set.map(({ key, value }) => formatDotEnvLine(key, !show && SECRET_VARS.includes(key) ? MASK : value));
     io.stdout(`${lines.join('\n')}\n`);
@@ -88,10 +96,12 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
 
   const out = resolve(io.cwd, stringFlag(flags, 'out') ?? '.env');
   let previous: string | undefined;
+  let target: string;
   try {
-    previous = readIfExists(out);
+    target = resolveLinkTarget(out);
+    previous = readIfExists(target);
   } catch (err) {
-    throw new CliError(`Cannot read ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}): fix its permissions or pass another --out.`);
+    throw new CliError(fileErrorMessage('read', out, err));
   }
   const force = booleanFlag(flags, 'force');
   checkInstanceNameKept(out, previous, plan, force, io);
@@ -135,12 +145,13 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
 
   let backup: BackupResult | undefined;
   try {
-    backup = replaceEnvFile(out, text, previous);
+    backup = replaceEnvFile(target, text, previous);
   } catch (err) {
-    throw new CliError(`Cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the directory exists and is writable.`);
+    throw new CliError(fileErrorMessage('write', target, err));
   }
   const reasons = new Map(plan.remove.map((r) => [r.key, r.reason]));
-  io.stderr(`Wrote ${out} (mode 0600) from ${plan.source}.\n`);
+  const through = target === out ? '' : ` (a symbolic link: wrote its target ${target})`;
+  io.stderr(`Wrote ${out}${through} (mode 0600) from ${plan.source}.\n`);
   if (merged.replaced.length > 0) {
     io.stderr(`  updated: ${merged.replaced.join(', ')}\n`);
   }
@@ -290,6 +301,30 @@ function checkStorageLocationKept(
           'per-kind --<kind>-bucket flags) so nothing changes.'
         : 'If you meant to keep the storage, check that --stack / --outputs-file name the stack this backend already uses.'),
   );
+}
+
+/** What went wrong reading or writing the env file, and what to do about it. */
+function fileErrorMessage(action: 'read' | 'write', path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const head = `Cannot ${action} ${path} (${code ?? String(err)})`;
+  switch (code) {
+    case 'EISDIR':
+      return `${head}: it is a directory. --out names the file to write, e.g. --out ${join(path, '.env')}.`;
+    case 'ENOTDIR':
+    case 'ENOENT':
+      return `${head}: its directory ${dirname(path)} does not exist. Create it, or pass another --out.`;
+    case 'EACCES':
+    case 'EPERM':
+      return action === 'read'
+        ? `${head}: you may not read it. Fix its permissions or pass another --out.`
+        : `${head}: you may not write in ${dirname(path)}. Fix its permissions or pass another --out.`;
+    case 'ELOOP':
+      return `${head}: its symbolic links form a loop. Point the link at a file, or pass another --out.`;
+    case 'EROFS':
+      return `${head}: the file system is read-only. Pass another --out.`;
+    default:
+      return `${head}: check that the directory exists and is writable, or pass another --out.`;
+  }
 }
 
 /** Checks the plan itself: exact booleans, no presence flag (the builders refuse empty required values). */

@@ -1,11 +1,43 @@
 /**
  * Writing the backend's `.env` safely: the previous file is kept as a timestamped backup that is
  * never overwritten, the new one replaces it atomically, and both are readable by their owner
- * only (the file holds keys).
+ * only (the file holds keys). A `.env` that is a symbolic link (one file shared by several
+ * checkouts or compose projects) is written through: the link stays, its target gets the new
+ * contents, and the backup goes beside the target.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Links followed before giving up, as the kernel does (ELOOP). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The file a write to `path` must land in: `path` itself, or, when it is a symbolic link, the
+ * end of its chain of links (which need not exist yet: a dangling link is written through too).
+ * Renaming a new file over the link itself would replace the link with a regular file and leave
+ * its target, the file everyone else reads, unchanged.
+ *
+ * @throws an ELOOP error when the links form a loop.
+ */
+export function resolveLinkTarget(path: string): string {
+  let current = resolve(path);
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    let target: string;
+    try {
+      target = readlinkSync(current);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // EINVAL: not a link; ENOENT: nothing there yet.
+      if (code === 'EINVAL' || code === 'ENOENT') {
+        return current;
+      }
+      throw err;
+    }
+    current = resolve(dirname(current), target);
+  }
+  throw Object.assign(new Error(`Too many levels of symbolic links at ${path}`), { code: 'ELOOP' });
+}
 
 /** Owner read/write only. */
 export const ENV_FILE_MODE = 0o600;
@@ -96,11 +128,13 @@ export interface BackupResult {
  * contents, if any) as `<path>.bak-<YYYYMMDDTHHMMSSZ>`. A backup is never overwritten: when one
  * already holds exactly `previous`, no new one is written; two runs in the same second get
  * `-2`, `-3`... Both files end up with mode 0600. The caller writes nothing when `text` equals
- * `previous`.
+ * `previous`. When `path` is a symbolic link, its target is replaced and backed up beside
+ * itself ({@link resolveLinkTarget}); the link is left as it is.
  *
  * @returns the backup, if the file existed.
  */
-export function replaceEnvFile(path: string, text: string, previous: string | undefined, now: Date = new Date()): BackupResult | undefined {
+export function replaceEnvFile(linkOrPath: string, text: string, previous: string | undefined, now: Date = new Date()): BackupResult | undefined {
+  const path = resolveLinkTarget(linkOrPath);
   let backup: BackupResult | undefined;
   if (previous !== undefined) {
     const same = existingBackups(path).find((candidate) => readIfExists(candidate) === previous);

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDotEnv } from '../dotenv';
+import { readDotEnv, type DotEnvProblem } from '../dotenv';
 import { booleanFlag, stringFlag, type Flags } from './args';
 import { CliError, UsageError, type CliIo } from './io';
 import type { EnvValues } from './env-checks';
@@ -44,6 +44,12 @@ export interface LoadedEnv {
   readonly values: EnvValues;
   /** For messages: the file path, or "the process environment". */
   readonly source: string;
+  /**
+   * Lines of the file that its loader would not read as written, with their line numbers.
+   *
+   * @default - none (always none for the process environment)
+   */
+  readonly problems?: readonly DotEnvProblem[];
 }
 
 /**
@@ -73,5 +79,6 @@ export function loadBackendEnv(io: CliIo, envFile: string | undefined, useProces
         : `Cannot read ${path} (${code ?? String(err)}).`,
     );
   }
-  return { values: parseDotEnv(text), source: path };
+  const { values, problems } = readDotEnv(text);
+  return { values, source: path, problems };
 }

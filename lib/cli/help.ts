@@ -36,7 +36,8 @@ Commands:
   provision  create the buckets of an .env on a non-AWS provider (MinIO, R2, Spaces, B2)
   admin-key  print an admin key for the deployment (derived from its INSTANCE_NAME and INSTANCE_SECRET)
 
-Run convex-storage <command> --help for a command's options.
+Run convex-storage <command> --help (or convex-storage help <command>) for a command's options,
+convex-storage --version for the version.
 ${EXIT_CODES}
 `;
 
@@ -98,6 +99,9 @@ ${EXIT_CODES}
 export const VERIFY_HELP = `Usage: convex-storage verify [--file PATH | --process-env] [--file-only] [--timeout SECONDS] [--json]
 
 Checks a configuration the way the backend will use it:
+  0. the file's lines, as docker compose (the loader of the backend's .env) reads them: a line
+     that is not NAME=value, one without a name, or a quote never closed is listed with its
+     line number, and nothing is probed until it is fixed;
   1. the variables: ${REQUIRED_S3_VARS.join(', ')}
      set (else the backend silently uses local disk);
      ${Object.values(STRICT_BOOLEAN_VARS).join(', ')} exactly true or false;

@@ -15,7 +15,7 @@ import {
 import { S3_ENDPOINT_URL } from '../backend-env';
 import { booleanFlag, parseFlags, timeoutFlag } from './args';
 import { describeError, diagnose, errorCode, httpStatus } from './diagnosis';
-import { checkBackendEnv } from './env-checks';
+import { checkBackendEnv, fileProblemFindings } from './env-checks';
 import { SOURCE_OPTIONS, loadBackendEnvFromFlags } from './env-source';
 import { CliError, EXIT, type CliIo } from './io';
 import { RULE_ID_PREFIX, lifecycleRulesFor } from './lifecycle';
@@ -73,7 +73,7 @@ export async function runProvision(argv: readonly string[], io: CliIo): Promise<
         `provision is for other providers: set ${S3_ENDPOINT_URL}.`,
     );
   }
-  const errors = checkBackendEnv(loaded.values).filter((f) => f.level === 'error');
+  const errors = [...fileProblemFindings(loaded.problems ?? []), ...checkBackendEnv(loaded.values)].filter((f) => f.level === 'error');
   if (errors.length > 0) {
     throw new CliError(`Fix ${loaded.source} first:\n${errors.map((f) => `  ${f.message}`).join('\n')}`);
   }

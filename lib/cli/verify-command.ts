@@ -4,7 +4,8 @@
 import { AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS } from '../backend-env';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, timeoutFlag } from './args';
-import { checkBackendEnv, envValue, type EnvFinding } from './env-checks';
+import type { DotEnvProblem } from '../dotenv';
+import { checkBackendEnv, envValue, fileProblemFindings, type EnvFinding } from './env-checks';
 import { SOURCE_OPTIONS, loadBackendEnvFromFlags } from './env-source';
 import { EXIT, type CliIo } from './io';
 import { PROBE_STEPS, probeBucket, type BucketProbeResult, type ProbeTarget, type StepOutcome } from './probe';
@@ -45,6 +46,7 @@ export async function runVerify(argv: readonly string[], io: CliIo): Promise<num
   const timeoutMs = timeoutFlag(flags, DEFAULT_TIMEOUT_SECONDS);
   const loaded = loadBackendEnvFromFlags(io, flags);
   const report = await verifyEnv(loaded.values, loaded.source, {
+    fileProblems: loaded.problems,
     timeoutMs,
     probe: !booleanFlag(flags, 'file-only'),
     progress: (line) => io.stderr(`${line}\n`),
@@ -67,14 +69,23 @@ export interface VerifyOptions {
    * @default - unknown: the chain is described in general terms
    */
   readonly processEnv?: NodeJS.ProcessEnv;
+  /**
+   * Lines of the file that its loader would not read as written. Errors among them are
+   * reported first and stop the probes: the file does not load as it stands.
+   *
+   * @default - none
+   */
+  readonly fileProblems?: readonly DotEnvProblem[];
 }
 
 /** Checks the variables, then probes every distinct bucket concurrently. */
 export async function verifyEnv(values: ReadonlyMap<string, string>, source: string, options: VerifyOptions): Promise<VerifyReport> {
   const settings = backendS3Settings(values);
-  const findings = checkBackendEnv(values);
+  const lineFindings = fileProblemFindings(options.fileProblems ?? []);
+  const unreadable = lineFindings.some((f) => f.level === 'error');
+  const findings = [...lineFindings, ...checkBackendEnv(values)];
   const targets = bucketTargets(values);
-  const willProbe = options.probe && settings.region !== undefined && targets.length > 0;
+  const willProbe = options.probe && !unreadable && settings.region !== undefined && targets.length > 0;
   const credentials = describeCredentials(values, source, options.processEnv);
   if (willProbe && settings.credentialSource === 'default-chain') {
     findings.push(defaultChainWarning(source, credentials));
@@ -83,7 +94,7 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   // Errors are listed once, in the result; warnings and notes only here.
   const errorCount = findings.filter((f) => f.level === 'error').length;
   if (errorCount > 0) {
-    options.progress(`  ${errorCount} problem${errorCount === 1 ? '' : 's'} in the variables (listed in the result)`);
+    options.progress(`  ${describeErrors(findings)} (listed in the result)`);
   }
   for (const finding of findings.filter((f) => f.level !== 'error')) {
     options.progress(`  ${finding.level.padEnd(7)} ${finding.message}`);
@@ -96,6 +107,8 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   const results = new Map<string, BucketProbeResult>();
   if (!options.probe) {
     skipped = FILE_ONLY_SKIPPED;
+  } else if (unreadable) {
+    skipped = `${source} does not load as written (its unreadable lines are listed); fix them first`;
   } else if (settings.region === undefined) {
     skipped = `${AWS_REGION} is not set, so the backend would not use S3 at all`;
   } else if (targets.length === 0) {
@@ -195,6 +208,19 @@ function formatStep(target: ProbeTarget, outcome: StepOutcome): string {
   return head + detail;
 }
 
+/** "2 unreadable lines, 1 variable problem": the error findings, counted by kind. */
+function describeErrors(findings: readonly EnvFinding[]): string {
+  const errors = findings.filter((f) => f.level === 'error');
+  const lines = errors.filter((f) => f.line !== undefined).length;
+  const variables = errors.length - lines;
+  return [
+    lines > 0 ? `${lines} unreadable line${lines === 1 ? '' : 's'} in the file` : '',
+    variables > 0 ? `${variables} variable problem${variables === 1 ? '' : 's'}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 /** The human-readable summary printed on stdout. */
 export function formatSummary(report: VerifyReport): string {
   const lines: string[] = [];
@@ -249,7 +275,7 @@ export function formatSummary(report: VerifyReport): string {
     );
   } else {
     const why = [
-      errors > 0 ? `${errors} variable problem${errors === 1 ? '' : 's'}` : '',
+      errors > 0 ? describeErrors(report.findings) : '',
       failedBuckets.size > 0 ? `${failedBuckets.size} bucket${failedBuckets.size === 1 ? '' : 's'} failed` : '',
     ].filter(Boolean);
     lines.push(`Result: FAILED (${why.join(', ') || 'see above'}).`);

@@ -1,8 +1,9 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
 import { ConvexLogGroup } from './log-group';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
+import { s3GatewayEndpointPolicyStatements } from './s3-endpoint-policy';
 
 /** Properties of {@link ConvexBackendVpc}. */
 export interface ConvexBackendVpcProps {
@@ -32,12 +33,18 @@ export interface ConvexBackendVpcProps {
  * A small VPC for the backend when you have none: two Availability Zones, private subnets for
  * the tasks and the data volume's mount targets, one NAT gateway for the image pull from ghcr.io
  * and the backend's calls to its public origin, an S3 gateway endpoint (S3 traffic stays off the
- * NAT gateway), and flow logs of all traffic. Public subnets hold only the NAT gateway and
- * assign no public IPs.
+ * NAT gateway; its policy admits only buckets of this account and ECR's image layers), and flow
+ * logs of all traffic. Public subnets hold only the NAT gateway and assign no public IPs.
  */
 export class ConvexBackendVpc extends Construct {
   /** The VPC. */
   public readonly vpc: ec2.Vpc;
+
+  /**
+   * The S3 gateway endpoint every S3 request from the VPC goes through; the backend's storage
+   * denies its task role any request that does not (`aws:SourceVpce`).
+   */
+  public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: ConvexBackendVpcProps = {}) {
     super(scope, id);
@@ -54,6 +61,10 @@ export class ConvexBackendVpc extends Construct {
       // uses that group (see the acknowledgment below).
       restrictDefaultSecurityGroup: false,
     });
+    this.s3Endpoint = this.vpc.node.findChild('S3') as ec2.GatewayVpcEndpoint;
+    for (const statement of s3GatewayEndpointPolicyStatements(Stack.of(this))) {
+      this.s3Endpoint.addToPolicy(statement);
+    }
     const cfnVpc = this.vpc.node.defaultChild as ec2.CfnVPC;
     acknowledgeComplianceRule(cfnVpc, 'VPCDefaultSecurityGroupClosed', 'No resource in this VPC uses its default security group: the data volume, its clients and the NAT gateway have their own groups, and the backend service is given one. Closing the default group needs a Lambda-backed custom resource (with its own role, runtime and logging findings) for no reduction in exposure; deny-by-default holds because nothing is attached to it.');
     for (const subnet of this.vpc.publicSubnets) {

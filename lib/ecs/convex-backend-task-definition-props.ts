@@ -31,6 +31,12 @@ export interface ConvexBackendStorage {
   readonly instanceName?: string;
   /** Attaches the backend's access policy to `grantee` (here: the task role). */
   grantBackendAccess(grantee: iam.IGrantable): unknown;
+  /**
+   * Denies `principal` every storage request that does not arrive through one of the S3 gateway
+   * VPC endpoints `vpcEndpointIds` (`ConvexStorage` does it in its bucket policies). Called by
+   * `ConvexBackend` for its task role when it creates the VPC; storage without it is not restricted.
+   */
+  restrictBackendToVpcEndpoints?(principal: iam.IRole, vpcEndpointIds: readonly string[]): void;
 }
 
 /** The SQL databases the backend supports besides SQLite. */

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, RemovalPolicy, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
@@ -77,6 +77,7 @@ export class ConvexBackend extends Construct {
       // the dashboard apart, with a role that holds no storage access.
       Annotations.of(this).addWarningV2('cdk-convex-storage:dashboard-in-backend-task', 'dashboard: the dashboard container runs in the backend\'s task and so with its task role, which holds the storage access policy. With service=true instead, the dashboard runs as a service of its own whose role has no AWS access, behind the load balancer and reachable only from dashboardAllowedCidrs.');
     }
+    if (this.network) restrictStorageToNetwork(this, storage, this.backend.taskRole, this.network);
     outputBackend(this, this.backend, this.network, options);
   }
 }
@@ -135,5 +136,21 @@ export function outputBackend(
   if (network) {
     output('BackendVpcId', network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
     output('BackendPrivateSubnetIds', network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
+    output('BackendS3EndpointId', network.s3Endpoint.vpcEndpointId, 'S3 gateway endpoint of the backend VPC: the storage denies the task role every request that does not come through it');
+  }
+}
+
+/**
+ * Confines the task role's storage access to `network`'s S3 endpoint: the task runs in that VPC,
+ * so its storage requests all arrive through the endpoint, and a task-role credential that leaks
+ * stops working anywhere else. Storage in another stack cannot name the task role without a
+ * cross-stack cycle: then a warning says how to do it there.
+ */
+export function restrictStorageToNetwork(scope: Construct, storage: ConvexBackendStorage, taskRole: iam.IRole, network: ConvexBackendVpc): void {
+  const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(scope);
+  if (storage.restrictBackendToVpcEndpoints && sameStack) {
+    storage.restrictBackendToVpcEndpoints(taskRole, [network.s3Endpoint.vpcEndpointId]);
+  } else {
+    Annotations.of(scope).addWarningV2('cdk-convex-storage:storage-not-restricted', `The storage given to ${scope.constructor.name} ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in this stack'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not the VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
   }
 }

@@ -5,6 +5,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendVpc } from '../ecs/backend-vpc';
+import { restrictStorageToNetwork } from '../ecs/convex-backend';
 import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, DASHBOARD_PORT,
 } from '../ecs/convex-backend-task-definition';
@@ -262,6 +263,7 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
     });
     this.taskRole = this.backend.taskRole;
     this.instanceSecret = this.backend.instanceSecret;
+    if (this.network) restrictStorageToNetwork(this, storage, this.taskRole, this.network);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: this.vpc,

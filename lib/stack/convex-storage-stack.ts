@@ -1,9 +1,10 @@
-import { CfnOutput, Stack, StackProps, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Token, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackendAccessMode, accessSettingsProblems } from '../access/access-options';
 import { renderBackendDotEnv } from '../access/backend-dotenv';
 import { BackendRole } from '../access/backend-role';
 import { BackendUser } from '../access/backend-user';
+import { sourceIpListProblems } from '../access/network-options';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, describeVariable, outputKeyFor, secretArnOutputKeyFor } from '../backend-env';
 import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
 import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend } from '../ecs/convex-backend';
@@ -105,6 +106,15 @@ export interface ConvexStorageStackProps extends StackProps {
   readonly previousAccessKeySerial?: number;
 
   /**
+   * Public CIDR blocks (e.g. `203.0.113.7/32`) the backend's IAM user may use its access key
+   * from; its storage requests from anywhere else are denied (see `BackendUser`'s `sourceIps`).
+   * User mode only: a role is confined to its VPC with `storage.backendVpcEndpointIds`.
+   *
+   * @default - the access key works from any address
+   */
+  readonly backendSourceIps?: string[];
+
+  /**
    * Adds the backend's Fargate task definition on this storage (app context `ecs=true`).
    *
    * @default - no task definition
@@ -155,7 +165,12 @@ export class ConvexStorageStack extends Stack {
       accessKeySerial: props.accessKeySerial,
       previousAccessKeySerial: props.previousAccessKeySerial,
       ecsTaskDefinition: props.backend !== undefined || props.service !== undefined,
+      backendSourceIps: props.backendSourceIps,
+      vpcEndpointRestricted: props.storage?.backendVpcEndpointIds !== undefined,
     });
+    if (props.backendSourceIps !== undefined && !Token.isUnresolved(props.backendSourceIps)) {
+      problems.push(...sourceIpListProblems('backendSourceIps', props.backendSourceIps, (cidr) => Token.isUnresolved(cidr)));
+    }
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
@@ -164,6 +179,7 @@ export class ConvexStorageStack extends Stack {
         storage: this.storage,
         accessKeySerial: props.accessKeySerial,
         previousAccessKeySerial: props.previousAccessKeySerial,
+        sourceIps: props.backendSourceIps,
       });
       new CfnOutput(this, outputKeyFor(AWS_ACCESS_KEY_ID), {
         value: this.backendUser.accessKey.accessKeyId,

@@ -1,6 +1,7 @@
 import { RemovalPolicy, Token, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { bucketNameProblems } from './bucket-names';
 import { StorageReplication } from './replication';
+import { vpcEndpointIdListProblems } from '../access/network-options';
 import { instanceNameProblems } from '../instance-name';
 import { STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
 
@@ -161,6 +162,19 @@ export interface ConvexStorageProps {
    * @default false
    */
   readonly grantDeleteOnAllBuckets?: boolean;
+
+  /**
+   * IDs of the S3 gateway VPC endpoints of the VPC the backend runs in (a VPC of your own). Every
+   * role or IAM user given access with `grantBackendAccess` is then denied, in each data bucket's
+   * policy, every request that does not arrive through one of these endpoints (`aws:SourceVpce`):
+   * a leaked task-role credential stops working outside that VPC. Only those principals are
+   * restricted, named by `aws:PrincipalArn`; administrators, the console and CloudFormation keep
+   * working from anywhere. A presigned URL the backend makes works only from inside the VPC too.
+   * The VPC that `ConvexBackend` creates restricts its task role to its own endpoint without this.
+   *
+   * @default - the backend's credentials work from any network
+   */
+  readonly backendVpcEndpointIds?: string[];
 }
 
 /** The encryption mode the props ask for. */
@@ -241,6 +255,10 @@ export function convexStoragePropsProblems(props: ConvexStorageProps): string[] 
 
   if (props.instanceName !== undefined && !Token.isUnresolved(props.instanceName)) {
     problems.push(...instanceNameProblems(props.instanceName).map((p) => `instanceName '${props.instanceName}' ${p}.`));
+  }
+
+  if (props.backendVpcEndpointIds !== undefined && !Token.isUnresolved(props.backendVpcEndpointIds)) {
+    problems.push(...vpcEndpointIdListProblems('backendVpcEndpointIds', props.backendVpcEndpointIds, (id) => Token.isUnresolved(id)));
   }
 
   return problems;

@@ -7,7 +7,9 @@ import {
   separateBucketName, singleBucketName,
 } from './convex-storage-props';
 import { StorageReplicationRole } from './replication';
-import { attachBackendAccessPolicy, newBackendAccessPolicy } from '../access/backend-access-policy';
+import { BackendIdentity, attachBackendAccessPolicy, newBackendAccessPolicy, principalArnOf } from '../access/backend-access-policy';
+import { vpcEndpointIdListProblems } from '../access/network-options';
+import { VPC_ENDPOINT_DENY_SID, vpcEndpointDenyStatement } from '../access/network-restriction';
 import { acknowledgeComplianceRule } from '../compliance';
 import { AWS_REGION, INSTANCE_NAME, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
@@ -44,7 +46,9 @@ export class ConvexStorage extends Construct {
 
   private readonly bucketsByKind: Readonly<Record<StorageKind, s3.IBucket>>;
   private readonly grantDeleteOnAllBuckets: boolean;
+  private readonly backendVpcEndpointIds?: readonly string[];
   private accessPolicy?: iam.ManagedPolicy;
+  private vpcEndpointRestrictions = 0;
 
   constructor(scope: Construct, id: string, props: ConvexStorageProps = {}) {
     super(scope, id);
@@ -131,6 +135,7 @@ export class ConvexStorage extends Construct {
     this.backendEnvironment = environment;
     this.instanceName = props.instanceName;
     this.grantDeleteOnAllBuckets = props.grantDeleteOnAllBuckets ?? false;
+    this.backendVpcEndpointIds = props.backendVpcEndpointIds;
   }
 
   /**
@@ -163,8 +168,39 @@ export class ConvexStorage extends Construct {
    */
   public grantBackendAccess(grantee: iam.IGrantable): iam.ManagedPolicy {
     const policy = this.backendAccessPolicy;
-    attachBackendAccessPolicy(policy, grantee);
+    const identity = attachBackendAccessPolicy(policy, grantee);
+    if (this.backendVpcEndpointIds !== undefined) {
+      this.restrictBackendToVpcEndpoints(identity, this.backendVpcEndpointIds);
+    }
     return policy;
+  }
+
+  /**
+   * Denies `principal` (the backend's role or IAM user) every request to the data buckets that
+   * does not arrive through one of the S3 gateway VPC endpoints `vpcEndpointIds`: one statement
+   * in each data bucket's policy, matching the principal by `aws:PrincipalArn` and the endpoint
+   * by `aws:SourceVpce`. No other principal is affected. `grantBackendAccess` calls it for every
+   * grantee when the storage has `backendVpcEndpointIds`; `ConvexBackend` calls it for its task
+   * role and the endpoint of the VPC it creates.
+   */
+  public restrictBackendToVpcEndpoints(principal: iam.IRole | iam.IUser | iam.IGroup, vpcEndpointIds: readonly string[]): void {
+    const principalArn = principalArnOf(principal as BackendIdentity);
+    const problems = Token.isUnresolved(vpcEndpointIds) ? [] : vpcEndpointIdListProblems('vpcEndpointIds', vpcEndpointIds, (id) => Token.isUnresolved(id));
+    if (principalArn === undefined) {
+      problems.push(`${principal.node.path} is an IAM group, which is never the principal of a request, so the bucket policies cannot name it: restrict the backend's role or IAM user instead (for a backend outside AWS, BackendUser's sourceIps).`);
+    } else if (Token.isUnresolved(principalArn) && Stack.of(principal) !== Stack.of(this)) {
+      // The principal's stack already depends on this one (it attaches the access policy); the
+      // bucket policies naming its ARN would add the opposite dependency, a cycle.
+      problems.push(`${principal.node.path} is defined in stack ${Stack.of(principal).stackName}, and the bucket policies of stack ${Stack.of(this).stackName} cannot reference its ARN without making each stack depend on the other. Define the backend's principal in the storage's stack, or pass it imported by its literal ARN (iam.Role.fromRoleArn(this, 'BackendRole', 'arn:aws:iam::<account>:role/<name>')).`);
+    }
+    if (problems.length > 0) {
+      throw new Error(`Invalid restrictBackendToVpcEndpoints call on ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    this.vpcEndpointRestrictions += 1;
+    const sid = this.vpcEndpointRestrictions === 1 ? VPC_ENDPOINT_DENY_SID : `${VPC_ENDPOINT_DENY_SID}${this.vpcEndpointRestrictions}`;
+    for (const bucket of this.dataBuckets) {
+      bucket.addToResourcePolicy(vpcEndpointDenyStatement({ sid, bucket, principalArns: [principalArn!], vpcEndpointIds }));
+    }
   }
 
   /** The bucket that holds one kind of data (the same bucket for every kind in the single layout). */

@@ -266,7 +266,7 @@ describe('validation errors', () => {
 
   test('the app reads valid access context into the stack settings', () => {
     const config = readAppConfig(new Stack(new App({ context: { access: 'user', accessKeySerial: '3', previousAccessKeySerial: 2, instanceName: 'prod-app' }, outdir: testOutdir() }), 'Probe'));
-    expect(config.access).toEqual({ mode: 'user', trustedPrincipal: undefined, accessKeySerial: 3, previousAccessKeySerial: 2, ecsTaskDefinition: false });
+    expect(config.access).toEqual({ mode: 'user', trustedPrincipal: undefined, accessKeySerial: 3, previousAccessKeySerial: 2, ecsTaskDefinition: false, vpcEndpointRestricted: false });
     expect(config.storage.instanceName).toBe('prod-app');
     expect(readAppConfig(new Stack(new App({ outdir: testOutdir() }), 'P')).access.mode).toBe(BackendAccessMode.ROLE);
   });

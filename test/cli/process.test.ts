@@ -12,11 +12,11 @@ const entry = join(__dirname, '..', '..', 'bin', 'convex-storage.ts');
 const cwd = mkdtempSync(join(tmpdir(), 'convex-storage-process-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-const run = async (...args: string[]) => {
+const runWithEnv = async (extraEnv: NodeJS.ProcessEnv, ...args: string[]) => {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), entry, ...args], {
       cwd,
-      env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true' },
+      env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true', ...extraEnv },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -24,6 +24,7 @@ const run = async (...args: string[]) => {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 };
+const run = (...args: string[]) => runWithEnv({}, ...args);
 
 test('--help of each command exits 0 and shows its usage', async () => {
   const [main, env, verify, provision] = await Promise.all([run('--help'), run('env', '--help'), run('verify', '--help'), run('provision', '--help')]);
@@ -61,4 +62,18 @@ test('--help and the env command\'s modules load no aws-cdk-lib', async () => {
   ].join('\n');
   const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { cwd });
   expect(JSON.parse(stdout)).toEqual({ afterHelp: 0, cdk: 0 });
+});
+
+test('the AWS SDK\'s NodeVersionSupportWarning stays out of the output (Node 20 is end of life but still runs the CLI)', async () => {
+  // `env --stack` builds an SDK client, then fails fast: no credentials exist in this environment.
+  const args = ['env', '--stack', 'ConvexStorage-dev', '--region', 'eu-west-1'];
+  const [cli, optedIn] = await Promise.all([
+    runWithEnv({}, ...args),
+    // The SDK's own switch, set the other way by the user, shows what the CLI keeps out.
+    runWithEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' }, ...args),
+  ]);
+  expect(cli).toMatchObject({ code: 1, stderr: expect.stringMatching(/no AWS credentials/) });
+  expect(cli.stderr).not.toMatch(/NodeVersionSupportWarning|Warning:/);
+  const sdkWarnsHere = Number(process.versions.node.split('.')[0]) < 22;
+  expect(/NodeVersionSupportWarning/.test(optedIn.stderr)).toBe(sdkWarnsHere);
 });

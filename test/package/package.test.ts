@@ -6,46 +6,33 @@
  * every source, the tests read it, else they compile a fresh copy into a temporary directory.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { unitTestApp } from '../helpers/cdk-app';
 
 const ROOT = join(__dirname, '..', '..');
-const SOURCE_DIRS = ['lib', 'bin'];
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS shared with `prepare`, which runs before any build
+const { distIsCurrent } = require('../../scripts/dist-state.js') as { distIsCurrent: (root: string) => boolean };
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const BIN: string = PACKAGE.bin['convex-storage'];
 let packageDir: string;
 let packedFiles: string[];
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** Whether `dist/` holds exactly the compiled sources, each compiled after its last change. */
-function distIsCurrent(): boolean {
-  const sources = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, dir))).filter((f) => f.endsWith('.ts'));
-  const compiled = SOURCE_DIRS.flatMap((dir) => filesUnder(join(ROOT, 'dist', dir))).filter((f) => f.endsWith('.js'));
-  const expected = sources.map((f) => relative(ROOT, f).replace(/\.ts$/, '.js')).sort();
-  if (JSON.stringify(compiled.map((f) => relative(join(ROOT, 'dist'), f)).sort()) !== JSON.stringify(expected)) return false;
-  const configs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => join(ROOT, f));
-  const newestInput = Math.max(...[...sources, ...configs].map((f) => statSync(f).mtimeMs));
-  return compiled.every((f) => statSync(f).mtimeMs >= newestInput);
-}
 
 beforeAll(() => {
   packageDir = mkdtempSync(join(tmpdir(), 'cdk-convex-storage-pack-'));
   const dist = join(packageDir, 'dist');
-  if (distIsCurrent()) {
+  if (distIsCurrent(ROOT)) {
     cpSync(join(ROOT, 'dist'), dist, { recursive: true });
   } else {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'pipe' });
   }
   copyFileSync(join(ROOT, 'package.json'), join(packageDir, 'package.json'));
   copyFileSync(join(ROOT, 'README.md'), join(packageDir, 'README.md'));
+  mkdirSync(join(packageDir, dirname(BIN)), { recursive: true });
+  copyFileSync(join(ROOT, BIN), join(packageDir, BIN));
   // What a consumer's install provides: its own aws-cdk-lib and constructs (peer dependencies).
   symlinkSync(join(ROOT, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageDir, encoding: 'utf8' }));
@@ -62,8 +49,7 @@ test('ships the compiled library with type declarations, the CLI, and the README
     'dist/lib/storage/convex-storage.js', 'dist/lib/storage/convex-storage.d.ts',
     'dist/bin/convex-storage.js', 'README.md', 'package.json',
   ]));
-  const main = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const entry of [main.main, main.types, main.bin['convex-storage']]) {
+  for (const entry of [PACKAGE.main, PACKAGE.types, BIN]) {
     expect(packedFiles).toContain(entry);
   }
 });
@@ -83,8 +69,8 @@ test('the compiled package is importable by another CDK app and synthesizes the 
   expect(readFileSync(join(packageDir, 'dist', 'lib', 'storage', 'convex-storage.d.ts'), 'utf8')).toContain('export declare class ConvexStorage');
 });
 
-test('the packaged CLI starts without aws-cdk-lib', () => {
-  const cli = join(packageDir, 'dist', 'bin', 'convex-storage.js');
+test('the packaged CLI starts, through its bin, without aws-cdk-lib', () => {
+  const cli = join(packageDir, BIN);
   expect(existsSync(cli)).toBe(true);
   // A preload that fails the process if anything of aws-cdk-lib was loaded by the time it exits.
   const guard = join(packageDir, 'no-cdk-guard.js');
@@ -93,8 +79,84 @@ test('the packaged CLI starts without aws-cdk-lib', () => {
   expect(help).toContain('convex-storage');
 });
 
+test('the bin is a committed executable launcher, not a build output, so a rebuild cannot strip its run bit', () => {
+  // `tsc` writes dist/ files without a run bit: a bin inside dist/ failed with "Permission
+  // denied" after every `npm run build`, `npm pack` or `npm run bench`.
+  expect(BIN.startsWith('dist/')).toBe(false);
+  const [mode] = execFileSync('git', ['ls-files', '--stage', '--', BIN], { cwd: ROOT, encoding: 'utf8' }).split(' ');
+  expect(mode).toBe('100755');
+  expect(readFileSync(join(ROOT, BIN), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+});
+
+test('the launcher names the fix when the package is not built', () => {
+  const bare = mkdtempSync(join(tmpdir(), 'cdk-convex-storage-unbuilt-'));
+  try {
+    mkdirSync(join(bare, dirname(BIN)));
+    copyFileSync(join(ROOT, BIN), join(bare, BIN));
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, [join(bare, BIN), '--help'], { stdio: 'pipe', encoding: 'utf8' });
+    } catch (err) {
+      failure = err as { status: number; stderr: string };
+    }
+    expect(failure).toMatchObject({ status: 1, stderr: expect.stringMatching(/is missing: the package is not built\. Run npm run build in /) });
+  } finally {
+    rmSync(bare, { recursive: true, force: true });
+  }
+});
+
+test('prepare rebuilds only a dist/ that is missing, incomplete or older than a source or build setting', () => {
+  // `prepare` also runs on the first `npx convex-storage` in a checkout: rebuilding a current
+  // dist/ there made that call take 6-15 s.
+  const root = mkdtempSync(join(tmpdir(), 'cdk-convex-storage-dist-state-'));
+  try {
+    const write = (path: string, seconds: number) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), '');
+      utimesSync(join(root, path), seconds, seconds);
+    };
+    write('package.json', 100);
+    write('lib/a.ts', 100);
+    write('lib/types.d.ts', 100);
+    write('bin/cli.ts', 100);
+    expect(distIsCurrent(root)).toBe(false);
+    write('dist/lib/a.js', 200);
+    expect(distIsCurrent(root)).toBe(false);
+    write('dist/bin/cli.js', 200);
+    expect(distIsCurrent(root)).toBe(true);
+    write('lib/a.ts', 300);
+    expect(distIsCurrent(root)).toBe(false);
+    write('dist/lib/a.js', 400);
+    write('dist/bin/cli.js', 400);
+    expect(distIsCurrent(root)).toBe(true);
+    write('tsconfig.build.json', 500);
+    expect(distIsCurrent(root)).toBe(false);
+    write('dist/lib/a.js', 600);
+    write('dist/bin/cli.js', 600);
+    write('dist/lib/removed.js', 600);
+    expect(distIsCurrent(root)).toBe(false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('every shipped source map carries the sources it maps to', () => {
+  // The maps name lib/*.ts and bin/*.ts, which the package does not contain: without
+  // sourcesContent a debugger or --enable-source-maps has nothing to show.
+  const maps = packedFiles.filter((f) => f.endsWith('.js.map'));
+  expect(maps.length).toBeGreaterThan(10);
+  const missing = maps.flatMap((file) => {
+    const map = JSON.parse(readFileSync(join(packageDir, file), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+    return map.sources.filter((source, i) => {
+      const shipped = packedFiles.includes(join(dirname(file), source).replace(/^\.\//, ''));
+      return !shipped && typeof map.sourcesContent?.[i] !== 'string';
+    }).map((source) => `${file} -> ${source}`);
+  });
+  expect(missing).toEqual([]);
+});
+
 test('the packaged CLI issues an admin key with its runtime dependencies, without aws-cdk-lib', () => {
-  const cli = join(packageDir, 'dist', 'bin', 'convex-storage.js');
+  const cli = join(packageDir, BIN);
   const guard = join(packageDir, 'no-cdk-guard-admin-key.js');
   writeFileSync(guard, "process.on('exit', () => { if (Object.keys(require.cache).some((m) => m.includes('/aws-cdk-lib/'))) { process.exitCode = 3; } });\n");
   const secret = 'ab'.repeat(32);
@@ -106,6 +168,5 @@ test('the packaged CLI issues an admin key with its runtime dependencies, withou
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
   expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  expect(Object.keys(manifest.dependencies)).toContain('@noble/ciphers');
+  expect(Object.keys(PACKAGE.dependencies)).toContain('@noble/ciphers');
 });
