@@ -22,6 +22,15 @@ export interface ConvexBackendVpcProps {
   readonly flowLogRetention?: logs.RetentionDays;
 
   /**
+   * Add isolated subnets (no route out of the VPC) for a database, e.g. a `ConvexPostgres`. They
+   * come after the existing subnet groups, so adding them later leaves the other subnets' address
+   * ranges as they are.
+   *
+   * @default false
+   */
+  readonly databaseSubnets?: boolean;
+
+  /**
    * What happens to the flow logs when they leave the stack.
    *
    * @default RemovalPolicy.RETAIN
@@ -34,7 +43,8 @@ export interface ConvexBackendVpcProps {
  * the tasks and the data volume's mount targets, one NAT gateway for the image pull from ghcr.io
  * and the backend's calls to its public origin, an S3 gateway endpoint (S3 traffic stays off the
  * NAT gateway; its policy admits only buckets of this account and ECR's image layers), and flow
- * logs of all traffic. Public subnets hold only the NAT gateway and assign no public IPs.
+ * logs of all traffic. Public subnets hold only the NAT gateway and assign no public IPs. With `databaseSubnets`, isolated subnets for the database
+ * as well.
  */
 export class ConvexBackendVpc extends Construct {
   /** The VPC. */
@@ -55,6 +65,8 @@ export class ConvexBackendVpc extends Construct {
       subnetConfiguration: [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        // Last, so the groups above keep their address ranges when it is added.
+        ...(props.databaseSubnets ? [{ name: 'Database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }] : []),
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
       // Closing the default security group needs a Lambda-backed custom resource; nothing here

@@ -4,6 +4,9 @@ import {
   aws_secretsmanager as secretsmanager, aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { INSTANCE_NAME } from '../backend-env';
+import { ConvexPostgres, ConvexPostgresOptions } from '../database/convex-postgres';
+import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { ConvexBackendVpc } from '../ecs/backend-vpc';
 import { restrictStorageToNetwork } from '../ecs/convex-backend';
 import {
@@ -44,6 +47,14 @@ export interface ConvexBackendServiceProps
    * @default - a {@link ConvexBackendVpc}
    */
   readonly vpc?: ec2.IVpc;
+
+  /**
+   * A managed RDS for PostgreSQL database for the backend, in isolated subnets of the VPC,
+   * reachable only from the backend's security group (see `ConvexPostgres`). Excludes `database`.
+   *
+   * @default - `database` if given, else SQLite on an encrypted EFS volume
+   */
+  readonly postgres?: ConvexPostgresOptions;
 
   /**
    * The ECS cluster the tasks run on; it must be in `vpc`. The no-running-task alarm reads
@@ -200,6 +211,8 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
   public readonly alarmTopic?: sns.ITopic;
   /** The certificate of the HTTPS listener, when a domain is used. */
   public readonly certificate?: acm.ICertificate;
+  /** The managed database, with `postgres`. */
+  public readonly database?: ConvexPostgres;
 
   constructor(scope: Construct, id: string, props: ConvexBackendServiceProps) {
     super(scope, id);
@@ -219,9 +232,30 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
       this.network = new ConvexBackendVpc(this, 'Network', {
         // Same rule as the task's log group: only a key whose policy this app writes.
         flowLogEncryptionKey: props.logEncryptionKey ?? (storage.encryptionKey instanceof kms.Key ? storage.encryptionKey : undefined),
+        databaseSubnets: props.postgres !== undefined,
         removalPolicy,
       });
       this.vpc = this.network.vpc;
+    }
+    // Created before the task definition, which takes the database. Same construct IDs as
+    // ConvexBackend's, so turning service=true on keeps the group and the database.
+    this.securityGroup = new ec2.SecurityGroup(this, 'BackendSecurityGroup', {
+      vpc: this.vpc,
+      description: props.postgres ? 'Attach to the ECS service of the Convex backend: it may reach its database' : 'Convex backend tasks: inbound only from the load balancer',
+      // Out: ghcr.io, S3, Secrets Manager, the database, and the backend's own public origin.
+      allowAllOutbound: true,
+    });
+    if (props.postgres) {
+      this.database = new ConvexPostgres(this, 'Database', {
+        ...props.postgres,
+        vpc: this.vpc,
+        backendConnections: this.securityGroup,
+        // The name the task definition will use (it checks the same sources in the same order).
+        instanceName: props.instanceName ?? storage.instanceName ?? storage.backendEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME,
+        encryptionKey: storage.encryptionKey,
+        // A kept database is a final snapshot: a retained instance would run (and bill) on.
+        removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
+      });
     }
     this.cluster = givenCluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
@@ -253,7 +287,9 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
     this.backend = new ConvexBackendTaskDefinition(this, 'Backend', {
       ...taskDefinitionOptions(props),
       storage,
-      vpc: this.vpc,
+      database: this.database ?? props.database,
+      // The VPC holds the SQLite volume; with a database there is none.
+      vpc: this.database || props.database ? undefined : this.vpc,
       cloudOrigin: urls.apiUrl,
       siteOrigin: urls.siteUrl,
       // The dashboard runs apart, with a role of its own (see ConvexDashboardService).
@@ -265,12 +301,6 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
     this.instanceSecret = this.backend.instanceSecret;
     if (this.network) restrictStorageToNetwork(this, storage, this.taskRole, this.network);
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: this.vpc,
-      description: 'Convex backend tasks: inbound only from the load balancer',
-      // Out: ghcr.io, S3, Secrets Manager, the database, and the backend's own public origin.
-      allowAllOutbound: true,
-    });
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.backend.taskDefinition,
@@ -341,6 +371,12 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
     }
     if (props.siteOnApiHost && props.siteHost !== undefined) {
       problems.push('siteHost and siteOnApiHost are both set: with siteOnApiHost the HTTP actions are served on the API host under /http. Drop one of them.');
+    }
+    if (props.postgres && props.database) {
+      problems.push('postgres and database are both set: postgres creates the backend\'s database, database names one of your own. Set one of them.');
+    }
+    if (props.postgres && props.ephemeralData) {
+      problems.push('ephemeralData: the data lives in the database that postgres creates; drop ephemeralData.');
     }
     if (props.alarmEmail !== undefined && props.alarmTopic !== undefined) {
       problems.push('alarmEmail and alarmTopic are both set: subscribe the address to your topic, or drop alarmTopic to have one created.');
@@ -425,7 +461,7 @@ function hasContainerInsights(cluster: ecs.ICluster): boolean {
 const SERVICE_ONLY_PROPS = [
   'storage', 'vpc', 'cluster', 'hostedZone', 'certificate', 'dashboard', 'dashboardImageTag', 'dashboardAllowedCidrs', 'publicDashboard', 'waf',
   'rateLimitPerFiveMinutes', 'alarmEmail', 'alarmTopic', 'deletionProtection', 'healthCheckGracePeriod', 'idleTimeout', 'domainName', 'apiHost',
-  'siteHost', 'dashboardHost', 'siteOnApiHost',
+  'siteHost', 'dashboardHost', 'siteOnApiHost', 'postgres', 'database',
 ] as const;
 
 function taskDefinitionOptions(props: ConvexBackendServiceProps): Omit<ConvexBackendServiceProps, typeof SERVICE_ONLY_PROPS[number]> {

@@ -7,7 +7,7 @@ import { BackendUser } from '../access/backend-user';
 import { sourceIpListProblems } from '../access/network-options';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, describeVariable, outputKeyFor, secretArnOutputKeyFor } from '../backend-env';
 import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
-import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend } from '../ecs/convex-backend';
+import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend, outputDatabase } from '../ecs/convex-backend';
 import { ConvexBackendService } from '../service/convex-backend-service';
 import { ServiceHostSettings } from '../service/service-endpoints';
 
@@ -243,6 +243,7 @@ export class ConvexStorageStack extends Stack {
       certificate,
     });
     outputBackend(service, service.backend, service.network, backendOptions);
+    if (service.database) outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
     };

@@ -46,8 +46,9 @@ export const VARIANTS = {
     context: {
       ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
       cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
+      objectLock: 'true', disableBeacon: 'true', redactLogsToClient: 'true',
     },
-    covers: 'everything on: KMS, dashboard, public origins, instance name, Graviton',
+    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton, the beacon off and logs redacted',
     // The dashboard container shares the backend's task role (service=true runs it apart).
     expectedWarnings: ['cdk-convex-storage:dashboard-in-backend-task'],
   },
@@ -64,12 +65,24 @@ export const VARIANTS = {
     },
     covers: 'a Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume',
   },
+  'ecs-postgres': {
+    context: { ecs: 'true', database: 'postgres' },
+    covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
+    expectedWarnings: [LOCAL_ORIGINS],
+  },
+  'ecs-postgres-prod': {
+    context: {
+      ecs: 'true', database: 'postgres', stage: 'prod', encryption: 'kms', instanceName: 'acme-prod',
+      cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
+    },
+    covers: 'the production database: Multi-AZ (stage prod), the storage key on the instance, its secret and its logs',
+  },
   service: {
     context: {
       service: 'true', domainName: 'convex.example.com', hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com', encryption: 'kms',
-      dashboard: 'true', dashboardAllowedCidrs: '203.0.113.0/24', alarmEmail: 'ops@example.com',
+      dashboard: 'true', dashboardAllowedCidrs: '203.0.113.0/24', alarmEmail: 'ops@example.com', database: 'postgres',
     },
-    covers: 'the one-deploy service: HTTPS load balancer, certificate and records in a hosted zone, dashboard apart, WAF, alarms by e-mail, KMS',
+    covers: 'the one-deploy service: HTTPS load balancer, certificate and records in a hosted zone, dashboard apart, WAF, alarms by e-mail, KMS, RDS for PostgreSQL reachable only from the backend',
   },
   'service-trial': {
     context: { service: 'true', dashboard: 'true', publicDashboard: 'true', deletionProtection: 'false', removalPolicy: 'destroy' },

@@ -317,3 +317,19 @@ describe('alarms', () => {
     expect(cluster.Properties.ClusterSettings).toEqual([{ Name: 'containerInsights', Value: 'enabled' }]);
   });
 });
+
+describe('with a managed database (postgres)', () => {
+  test('the database is in isolated subnets, reachable only from the backend\'s security group; no data volume', () => {
+    const built = build((stack) => ({ domainName: 'convex.example.com', hostedZone: zone(stack), postgres: {} }));
+    expect(built.service.database).toBeDefined();
+    built.template.resourceCountIs('AWS::EFS::FileSystem', 0);
+    built.template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    const dbGroups = built.stack.resolve(built.service.database!.connections.securityGroups.map((g) => g.securityGroupId));
+    const ingress = resources(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => dbGroups.some((g: unknown) => JSON.stringify(g) === JSON.stringify(r.Properties.GroupId)));
+    expect(ingress.map(([, r]) => r.Properties.SourceSecurityGroupId)).toEqual([built.stack.resolve(built.service.securityGroup.securityGroupId)]);
+    // The service runs with that group.
+    const taskDefinition = built.stack.resolve(built.service.backend.taskDefinition.taskDefinitionArn);
+    const [, service] = one(built, 'AWS::ECS::Service', (r) => JSON.stringify(r.Properties.TaskDefinition) === JSON.stringify(taskDefinition));
+    expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([built.stack.resolve(built.service.securityGroup.securityGroupId)]);
+  });
+});
