@@ -10,8 +10,9 @@ import { IConstruct } from 'constructs';
 import {
   CREDENTIAL_VARS, ConvexBackend, ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexBackendVpc,
   ConvexDataVolume, ConvexDatabaseEngine, ConvexLogGroup, ConvexStorage, InstanceSecret, REQUIRED_S3_VARS, StorageEncryption,
-  fargateMemoryOptions, originProblems,
 } from '../../lib';
+import { fargateMemoryOptions } from '../../lib/ecs/fargate-sizes';
+import { originProblems } from '../../lib/ecs/origins';
 import { unitTestStack } from '../helpers/cdk-app';
 
 function fakeStorage(overrides: Partial<ConvexBackendStorage> = {}): ConvexBackendStorage {
