@@ -3,7 +3,7 @@
  * a message that names the key and the fix, all problems in one error.
  */
 import { readAppConfig } from '../../lib/app/app-config';
-import { cidrProblems, hostNameProblems } from '../../lib';
+import { cidrProblems, hostNameProblems } from '../../lib/service/service-endpoints';
 import { unitTestApp } from '../helpers/cdk-app';
 
 const ZONE = { hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com' };
