@@ -71,6 +71,17 @@ export {
 export * from './database/rds-log-groups';
 export * from './database/convex-postgres';
 
+// Scheduled backups: snapshot exports kept for a retention, with alarms.
+export { ConvexScheduledBackups, backupFunctionAssetDir, type ConvexBackupAlarms, type ConvexScheduledBackupsProps } from './backups/convex-scheduled-backups';
+export {
+  BACKUP_METRICS,
+  DEFAULT_BACKUP_SCHEDULE,
+  DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS,
+  minimumExportsRetentionDays,
+  parseBackupSchedule,
+  type ParsedBackupSchedule,
+} from './backups/backup-settings';
+
 // The backend as a running service: load balancer, certificate and DNS, dashboard, WAF, alarms.
 export { ConvexBackendService, type ConvexBackendServiceProps, type ConvexServiceStorage } from './service/convex-backend-service';
 export { ConvexLoadBalancer, LOAD_BALANCER_SSL_POLICY, METRICS_PATHS, type ConvexLoadBalancerProps } from './service/convex-load-balancer';
