@@ -317,7 +317,11 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     this.connections = this.service.connections;
-    this.backend.dataVolume?.allowClientsFrom(this.service);
+    // NFS into the data volume from the tasks' group. Only the ingress side: the group already
+    // allows all egress (allowClientsFrom would add an egress rule CDK then ignores, with a warning).
+    for (const group of this.backend.dataVolume?.fileSystem.connections.securityGroups ?? []) {
+      group.addIngressRule(this.securityGroup, ec2.Port.tcp(2049), 'NFS from the Convex backend service');
+    }
     this.loadBalancer.routeBackend(this.service, this.backend.backendContainer.containerName);
 
     if (dashboardRouted && dashboardImageTag !== undefined) {
