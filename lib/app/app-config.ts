@@ -9,6 +9,8 @@ import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
 import { STACK_CONTEXT_KEYS, StackSettings, readStackSettings } from './stack-context';
+import type { ConvexServiceOptions } from '../stack/convex-storage-stack';
+import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
@@ -26,6 +28,8 @@ export interface AppConfig {
   readonly access: AccessSettings;
   /** The backend's ECS task definition (context `ecs=true`), else undefined. */
   readonly backend?: ConvexBackendOptions;
+  /** The running service (context `service=true`), else undefined; `backend` is then set too. */
+  readonly service?: ConvexServiceOptions;
   /** CloudFormation termination protection of the stack (default: on for stage `prod`). */
   readonly terminationProtection: boolean;
 }
@@ -60,6 +64,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   ...STACK_CONTEXT_KEYS,
   ...BACKEND_CONTEXT_KEYS,
   ...DATABASE_CONTEXT_KEYS,
+  ...SERVICE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -91,7 +96,9 @@ export function readAppConfig(scope: IConstruct, options: ContextReaderOptions =
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage, stage);
+  const serviceOn = context.raw('service') === true || context.raw('service') === 'true';
+  const backend = readBackendOptions(context, storage, stage, serviceOn);
+  const service = readServiceOptions(context, backend?.dashboard === true);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   const stack = readStackSettings(context);
@@ -99,7 +106,7 @@ export function readAppConfig(scope: IConstruct, options: ContextReaderOptions =
   context.throwIfInvalid();
   return {
     stage, stackName: stack.stackName ?? `ConvexStorage-${stage}`, tags: stack.tags, acknowledgedWarnings: stack.acknowledgedWarnings,
-    storage, access, backend, terminationProtection,
+    storage, access, backend, service, terminationProtection,
   };
 }
 

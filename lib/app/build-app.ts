@@ -31,6 +31,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     backendSourceIps: config.access.backendSourceIps && [...config.access.backendSourceIps],
     backend: config.backend,
     tags: config.tags,
+    service: config.service,
   });
   // For `cdk synth --strict`: the warnings the user chose to live with, on the whole app.
   for (const { id, reason } of config.acknowledgedWarnings) {

@@ -30,6 +30,7 @@ beforeAll(() => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'pipe' });
   }
   copyFileSync(join(ROOT, 'package.json'), join(packageDir, 'package.json'));
+  cpSync(join(ROOT, 'assets'), join(packageDir, 'assets'), { recursive: true });
   for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
     copyFileSync(join(ROOT, file), join(packageDir, file));
   }
@@ -171,6 +172,17 @@ test('the packaged CLI issues an admin key with its runtime dependencies, withou
   const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
   expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
   expect(Object.keys(PACKAGE.dependencies)).toContain('@noble/ciphers');
+});
+
+test('ships the bundled backup function, which the compiled ConvexScheduledBackups finds', () => {
+  expect(packedFiles).toContain('assets/backup-function/index.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
+  expect(pkg.backupFunctionAssetDir()).toBe(join(packageDir, 'assets', 'backup-function'));
+  const stack = new Stack(unitTestApp(), 'ConsumerBackups');
+  const secret = new pkg.InstanceSecret(stack, 'Secret').secret;
+  new pkg.ConvexScheduledBackups(stack, 'Backups', { apiUrl: 'https://api.example.com', instanceName: 'consumer', instanceSecret: secret });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
 });
 
 test('ships the Apache-2.0 LICENSE that package.json names, a changelog, and the metadata registries show', () => {
