@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, RemovalPolicy, Stack, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
@@ -72,17 +72,8 @@ export class ConvexBackend extends Construct {
       vpc: options.vpc ?? this.network?.vpc,
     });
 
-    if (this.network) {
-      // The task runs in this VPC, so its storage requests all arrive through the VPC's S3
-      // endpoint: a task-role credential that leaks stops working anywhere else.
-      // Storage in another stack cannot name the task role without a cross-stack cycle.
-      const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(this);
-      if (storage.restrictBackendToVpcEndpoints && sameStack) {
-        storage.restrictBackendToVpcEndpoints(this.backend.taskRole, [this.network.s3Endpoint.vpcEndpointId]);
-      } else {
-        Annotations.of(this).addWarningV2('cdk-convex-storage:storage-not-restricted', `The storage given to ConvexBackend ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in this stack'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not the VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
-      }
-    }
+    // The task runs in this VPC: its storage requests all arrive through the VPC's S3 endpoint.
+    this.network?.confineStorageAccess(storage, this.backend.taskRole);
 
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
