@@ -11,8 +11,11 @@ import { STORAGE_KINDS } from './storage-kinds';
 export const AWS_REGION = 'AWS_REGION';
 /** Only for non-AWS providers (R2, MinIO, Spaces, B2...). */
 export const S3_ENDPOINT_URL = 'S3_ENDPOINT_URL';
+/** Access key ID, read by the SDK's default credential chain (not by Convex itself); absent with a role. */
 export const AWS_ACCESS_KEY_ID = 'AWS_ACCESS_KEY_ID';
+/** Secret access key paired with {@link AWS_ACCESS_KEY_ID}; a secret, masked when printed. */
 export const AWS_SECRET_ACCESS_KEY = 'AWS_SECRET_ACCESS_KEY';
+/** Session token of temporary credentials, which expire: the backend then fails. */
 export const AWS_SESSION_TOKEN = 'AWS_SESSION_TOKEN';
 /** Read by other AWS tools but not by the backend, which needs AWS_REGION. */
 export const AWS_DEFAULT_REGION = 'AWS_DEFAULT_REGION';

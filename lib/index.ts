@@ -1,28 +1,85 @@
+/**
+ * The public API of cdk-convex-storage (API.md is generated from it: `npm run docs`).
+ *
+ * Start from the constructs: `ConvexStorage` (the buckets and the backend's access),
+ * `ConvexBackendTaskDefinition` (the backend on ECS Fargate on that storage) and
+ * `ConvexStorageStack` (both as the deployable stack). The rest are their props, enums and
+ * parts, and the backend's facts (variable names, storage kinds, images, ports) for your own
+ * wiring. Validation helpers, policy builders, cdk-nag helpers and the entrypoint's shell are
+ * internal: import them by path in this repository, they are not part of the package's API.
+ */
+
+// The storage: buckets, their kinds and lifecycle, replication.
 export * from './storage-kinds';
-export * from './backend-env';
-export * from './dotenv';
-export * from './compliance';
-export * from './storage/bucket-defaults';
+export { ConvexStorage } from './storage/convex-storage';
+export { StorageEncryption, StorageLayout, type ConvexStorageProps } from './storage/convex-storage-props';
 export * from './storage/access-logs-bucket';
-export * from './storage/convex-storage';
 export * from './storage/replication';
-export * from './instance-name';
-export * from './admin-key/admin-key';
-export * from './admin-key/admin-key-proto';
-export * from './access/access-options';
-export * from './access/backend-access-policy';
+
+// The backend's access: the managed policy's actions, a role or an IAM user, the .env block.
+export { BackendAccessMode, DEFAULT_ACCESS_KEY_SERIAL, DEFAULT_TRUSTED_PRINCIPAL } from './access/access-options';
+export { BACKEND_BUCKET_ACTIONS, BACKEND_DELETE_ACTIONS, BACKEND_KMS_ACTIONS, BACKEND_OBJECT_ACTIONS } from './access/backend-access-policy';
 export * from './access/backend-dotenv';
 export * from './access/backend-role';
 export * from './access/backend-user';
-export * from './ecs/images';
-export * from './ecs/fargate-sizes';
 export * from './iam/managed-policy-role';
-export * from './ecs/instance-secret';
-export * from './ecs/log-group';
-export * from './ecs/data-volume';
-export * from './ecs/backend-vpc';
-export * from './ecs/entrypoint/backend-entrypoint';
-export * from './ecs/entrypoint/database-ca-bundle';
-export * from './ecs/convex-backend-task-definition';
+
+// The backend's environment and its .env format.
+export * from './backend-env';
+export { formatDotEnvLine, parseDotEnv, renderDotEnv, type DotEnvEntry } from './dotenv';
+export * from './instance-name';
+
+// Admin keys, issued and checked without the backend's shell.
+export {
+  AdminKeyError,
+  INSTANCE_SECRET_BYTES,
+  issueAdminKey,
+  parseInstanceSecret,
+  verifyAdminKey,
+  type AdminKeyClaims,
+  type AdminKeyDeployment,
+  type IssueAdminKeyOptions,
+} from './admin-key/admin-key';
+
+// The backend on ECS Fargate.
+export { ConvexBackendTaskDefinition } from './ecs/convex-backend-task-definition';
+export * from './ecs/convex-backend-task-definition-props';
 export * from './ecs/convex-backend';
+export * from './ecs/backend-vpc';
+export * from './ecs/data-volume';
+export { ConvexLogGroup, type ConvexLogGroupProps } from './ecs/log-group';
+export { InstanceSecret, INSTANCE_SECRET_LENGTH, type InstanceSecretProps } from './ecs/instance-secret';
+export { BACKEND_IMAGE_REPOSITORY, DASHBOARD_IMAGE_REPOSITORY, DEFAULT_CONVEX_IMAGE_TAG } from './ecs/images';
+export { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB, FARGATE_CPU_VALUES } from './ecs/fargate-sizes';
+export { BACKEND_API_PORT, BACKEND_SITE_PORT, DASHBOARD_PORT } from './ecs/backend-ports';
+export { type EntrypointStep } from './ecs/entrypoint/backend-entrypoint';
+
+// The backend's database: PostgreSQL on RDS.
+export { type ConvexDatabaseConnection } from './ecs/database-connection';
+export { RDS_CA_CERTIFICATES_SOURCE, RDS_CA_REGIONS, rdsCaBundle } from './database/rds-ca-bundles';
+export {
+  DATABASE_MASTER_USERNAME,
+  DEFAULT_ALLOCATED_STORAGE_GIB,
+  DEFAULT_BACKUP_RETENTION_DAYS,
+  DEFAULT_DATABASE_INSTANCE_TYPE,
+  DEFAULT_MAX_ALLOCATED_STORAGE_FACTOR,
+  MAX_ALLOCATED_STORAGE_GIB,
+  MAX_BACKUP_RETENTION_DAYS,
+  MIN_ALLOCATED_STORAGE_GIB,
+} from './database/postgres-settings';
+export * from './database/rds-log-groups';
+export * from './database/convex-postgres';
+
+// Scheduled backups: snapshot exports kept for a retention, with alarms.
+export { ConvexScheduledBackups, backupFunctionAssetDir, type ConvexBackupAlarms, type ConvexScheduledBackupsProps } from './backups/convex-scheduled-backups';
+export {
+  BACKUP_METRICS,
+  DEFAULT_BACKUP_SCHEDULE,
+  DEFAULT_SCHEDULED_BACKUP_RETENTION_DAYS,
+  minimumExportsRetentionDays,
+  parseBackupSchedule,
+  type ParsedBackupSchedule,
+} from './backups/backup-settings';
+
+// The deployable stack.
 export * from './stack/convex-storage-stack';

@@ -8,6 +8,31 @@
  * This module must not import aws-cdk-lib: the CLI shares it and should start fast.
  */
 
+/**
+ * Days after its request that a snapshot export expires (`DEFAULT_EXPORT_RETENTION`,
+ * `crates/model/src/exports/mod.rs`). It stays listed and downloadable after that.
+ */
+export const EXPORT_EXPIRY_DAYS = 14;
+
+/**
+ * Days the backend keeps an expired export before it deletes its object
+ * (`MAX_EXPIRED_SNAPSHOT_AGE_DAYS` knob, default 30, `system_table_cleanup/mod.rs`).
+ */
+export const MAX_EXPIRED_SNAPSHOT_AGE_DAYS = 30;
+
+/**
+ * Days a snapshot export stays "Completed", listed and downloadable: from its request until the
+ * backend deletes it, about 44. A lifecycle rule that deletes it sooner deletes a backup the
+ * backend still lists and serves.
+ */
+export const EXPORT_LISTED_DAYS = EXPORT_EXPIRY_DAYS + MAX_EXPIRED_SNAPSHOT_AGE_DAYS;
+
+/**
+ * Days the backend may still read an uploaded snapshot import (`MAX_IMPORT_AGE_SECONDS`, 7 days,
+ * `crates/common/src/knobs.rs`: "If an import takes more than a week, the file may be deleted").
+ */
+export const MAX_IMPORT_AGE_DAYS = 7;
+
 /** The five kinds of data a self-hosted Convex backend keeps in S3. */
 export type StorageKind = 'exports' | 'snapshotImports' | 'modules' | 'files' | 'search';
 
@@ -45,6 +70,15 @@ export interface StorageKindSpec {
    * the access policy grants `s3:DeleteObject` on this bucket.
    */
   readonly backendDeletes: boolean;
+  /**
+   * Whether the bucket gets S3 Object Lock with a default GOVERNANCE retention when object lock
+   * is on: only where the data cannot be re-created and every backend write into the bucket
+   * carries the integrity header S3 requires for an upload under a default retention
+   * (`Content-MD5` or an `x-amz-checksum-*` header). The backend writes with multipart uploads
+   * whose parts carry CRC32 checksums (unless `AWS_S3_DISABLE_CHECKSUMS=true`); the Node
+   * executor's presigned PUT into the modules bucket carries neither header.
+   */
+  readonly objectLock: { readonly locked: boolean; readonly reason: string };
 }
 
 /** The storage table, in the order the upstream docs list the variables. */
@@ -58,10 +92,11 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       expires: true,
       retentionSetting: 'exportsRetentionDays',
       defaultDays: 45,
-      minDays: 14,
-      minDaysReason: 'the backend lists a finished export for 14 days and serves its download link until then',
+      minDays: EXPORT_LISTED_DAYS,
+      minDaysReason: `the backend keeps a finished export listed and downloadable until it deletes it itself, about ${EXPORT_LISTED_DAYS} days after the request (it expires after ${EXPORT_EXPIRY_DAYS} days and is deleted ${MAX_EXPIRED_SNAPSHOT_AGE_DAYS} days later); a shorter retention deletes backups the dashboard and the export API still list`,
     },
     backendDeletes: true,
+    objectLock: { locked: true, reason: 'snapshot exports are the backups; the backend writes them with multipart uploads that carry CRC32 part checksums, and deletes them only by key (a delete marker, which object lock allows)' },
   },
   {
     kind: 'snapshotImports',
@@ -72,10 +107,11 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
       expires: true,
       retentionSetting: 'importsRetentionDays',
       defaultDays: 30,
-      minDays: 1,
-      minDaysReason: 'an import must stay readable while the backend processes it',
+      minDays: MAX_IMPORT_AGE_DAYS,
+      minDaysReason: `the backend may read an uploaded import for up to ${MAX_IMPORT_AGE_DAYS} days while it processes it`,
     },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'an import is a copy of an archive its uploader still has, read for at most 7 days' },
   },
   {
     kind: 'modules',
@@ -84,6 +120,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'function modules (the deployed code)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'the Node executor uploads modules with a presigned PUT that carries neither Content-MD5 nor a checksum header, which S3 rejects under a default retention; `npx convex deploy` re-creates them' },
   },
   {
     kind: 'files',
@@ -92,6 +129,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'user files (the file storage API)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: true, reason: 'user files exist nowhere else; the backend writes them with multipart uploads that carry CRC32 part checksums and never overwrites or deletes them' },
   },
   {
     kind: 'search',
@@ -100,6 +138,7 @@ export const STORAGE_KINDS: readonly StorageKindSpec[] = [
     description: 'search indexes (text and vector index segments)',
     currentObjects: { expires: false },
     backendDeletes: false,
+    objectLock: { locked: false, reason: 'search index segments are rebuilt from the documents' },
   },
 ];
 

@@ -6,6 +6,7 @@ import { sourceIpListProblems } from '../access/network-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
 import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from '../storage/convex-storage';
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
+import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
 
 /** Everything the app builds, read from CDK context. */
@@ -20,6 +21,8 @@ export interface AppConfig {
   readonly access: AccessSettings;
   /** The backend's ECS task definition (context `ecs=true`), else undefined. */
   readonly backend?: ConvexBackendOptions;
+  /** CloudFormation termination protection of the stack (default: on for stage `prod`). */
+  readonly terminationProtection: boolean;
 }
 
 /** One documented context key of the app. */
@@ -35,9 +38,12 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'bucketNamePrefix', default: '(generated names)', description: 'Bucket names become `<prefix>-exports`, `<prefix>-snapshot-imports`, `<prefix>-modules`, `<prefix>-files`, `<prefix>-search` (`<prefix>-storage` in the single layout).' },
   { key: 'encryption', default: 's3', description: '`s3` (SSE-S3) or `kms` (a customer-managed key with rotation, S3 Bucket Keys, and `AWS_S3_DISABLE_SSE=true` for the backend).' },
   { key: 'layout', default: 'separate', description: '`separate` (one bucket per kind) or `single` (one bucket for all five kinds).' },
-  { key: 'exportsRetentionDays', default: '45', description: 'Days before snapshot exports expire (at least 14). Separate layout only.' },
-  { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire. Separate layout only.' },
+  { key: 'exportsRetentionDays', default: '45', description: 'Days before snapshot exports expire: at least 44, the days the backend keeps an export listed and downloadable (expiry after 14 days, deletion 30 days later). Separate layout only.' },
+  { key: 'importsRetentionDays', default: '30', description: 'Days before uploaded snapshot imports expire: at least 7, the days the backend may read an import. Separate layout only.' },
   { key: 'noncurrentVersionRetentionDays', default: '30', description: 'Days an overwritten or deleted object version stays recoverable.' },
+  { key: 'objectLock', default: 'false', description: '`true`: S3 Object Lock (GOVERNANCE, default retention `objectLockRetentionDays`) on the files and exports buckets, so no credential without `s3:BypassGovernanceRetention` can destroy a version early. Set it on a stage\'s FIRST deploy only: CloudFormation cannot add object lock to an existing bucket and would replace it with an empty one. Separate layout and `removalPolicy=retain` only.' },
+  { key: 'objectLockRetentionDays', default: '(noncurrentVersionRetentionDays)', description: 'Days each new version in an object-locked bucket is under GOVERNANCE retention. With `objectLock=true` only.' },
+  { key: 'terminationProtection', default: '(`true` for stage `prod`, else `false`)', description: 'CloudFormation termination protection of the stack: `cdk destroy` and stack deletion fail until it is turned off.' },
   { key: 'removalPolicy', default: 'retain', description: '`retain` keeps the buckets when the stack is deleted; `destroy` deletes them if they are empty (the KMS key is always kept: a bucket that is not empty stays, and must stay readable).' },
   { key: 'access', default: 'role', description: '`role`: an IAM role (output `BackendRoleArn`) holds the backend\'s access policy, no keys exist; `user`: an IAM user in a group that holds it, with one access key whose secret is in Secrets Manager (outputs `AwsAccessKeyId`, `AwsSecretAccessKeySecretArn`), for a backend outside AWS.' },
   { key: 'trustedPrincipal', default: DEFAULT_TRUSTED_PRINCIPAL, description: 'Service principal that assumes the backend role (`<service>.amazonaws.com`, e.g. `ec2.amazonaws.com`). Role access only.' },
@@ -47,6 +53,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'backendSourceIps', default: '(any address)', description: 'Public CIDR blocks (comma-separated, e.g. `203.0.113.7/32`) the backend outside AWS sends its requests from: the IAM user\'s group then denies its storage requests from any other address, so `convex-storage verify` with its keys must run from one of them too. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
+  ...DATABASE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -70,17 +77,20 @@ export function readAppConfig(scope: IConstruct): AppConfig {
     noncurrentVersionRetentionDays: context.integer('noncurrentVersionRetentionDays'),
     removalPolicy: removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : removalPolicy === 'retain' ? RemovalPolicy.RETAIN : undefined,
     instanceName: readInstanceName(context),
+    objectLock: context.boolean('objectLock'),
+    objectLockRetentionDays: context.integer('objectLockRetentionDays'),
     backendVpcEndpointIds: context.stringList('backendVpcEndpointIds', 'VPC endpoint IDs'),
   };
   // The construct's own checks, now: every bad value is reported in this one round.
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage);
+  const backend = readBackendOptions(context, storage, stage);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
+  const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend };
+  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, terminationProtection };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

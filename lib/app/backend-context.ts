@@ -9,18 +9,22 @@ import { DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from '../ecs/images';
 import { databaseSecretProblems } from '../ecs/secret-arn';
 import type { ContextKeyDoc } from './app-config';
 import { ContextReader } from './context';
+import { readDatabaseOptions } from './database-context';
 
 /** The backend's context keys, with defaults; the README documents each one. */
 export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'ecs', default: 'false', description: '`true` adds the Fargate task definition of the Convex backend (and, without `databaseUrlSecretArn` or `ephemeralData`, a VPC with an encrypted EFS volume for its SQLite data). See "Running the backend on ECS Fargate" in the README.' },
   { key: 'cloudOrigin', default: '(http://127.0.0.1:3210, with a warning)', description: '`CONVEX_CLOUD_ORIGIN`: public URL of the backend API (port 3210), e.g. `https://api.convex.example.com`, no path. With `ecs=true`.' },
-  { key: 'siteOrigin', default: '(http://127.0.0.1:3211, with a warning)', description: '`CONVEX_SITE_ORIGIN`: public URL of the HTTP actions (port 3211), no path. With `ecs=true`.' },
-  { key: 'imageTag', default: DEFAULT_CONVEX_IMAGE_TAG, description: 'Tag (a full commit SHA) or digest (`sha256:...`) of `ghcr.io/get-convex/convex-backend` (and of the dashboard). `latest` gives a warning. With `ecs=true`.' },
+  { key: 'siteOrigin', default: '(http://127.0.0.1:3211, with a warning)', description: '`CONVEX_SITE_ORIGIN`: public URL of the HTTP actions (port 3211), e.g. `https://site.convex.example.com`, or `https://api.convex.example.com/http` on one domain (a path is allowed here, no trailing slash). Plain `http://` to a host that is not loopback warns. With `ecs=true`.' },
+  { key: 'imageTag', default: DEFAULT_CONVEX_IMAGE_TAG, description: 'Version of `ghcr.io/get-convex/convex-backend` (and of the dashboard): a full 40-character commit SHA (upstream\'s tag of every release), a digest `sha256:<64 hex>`, or `latest` (with a warning); anything else, `v1.2` say, is rejected. With `ecs=true`.' },
   { key: 'databaseUrlSecretArn', default: '(none: SQLite on an EFS volume)', description: 'Complete ARN (ending in `-` and 6 random characters; `aws secretsmanager describe-secret --secret-id <name> --query ARN`) of a Secrets Manager secret whose value is the `POSTGRES_URL`/`MYSQL_URL` (no database name). With `ecs=true`.' },
   { key: 'databaseUrlSecretKeyArn', default: '(none: the secret uses aws/secretsmanager)', description: 'ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret, if any: the execution role gets `kms:Decrypt` on it (required for such a secret).' },
   { key: 'databaseEngine', default: 'postgres', description: '`postgres` or `mysql`: the database behind `databaseUrlSecretArn`.' },
   { key: 'ephemeralData', default: 'false', description: '`true` runs SQLite on the task\'s ephemeral storage: every restart loses all data (throw-away deployments only; gives a warning). With `ecs=true`.' },
   { key: 'dashboard', default: 'false', description: '`true` adds the dashboard container (port 6791) on the backend\'s version. With `ecs=true`.' },
+  { key: 'disableBeacon', default: 'false', description: '`true` sets `DISABLE_BEACON` (no anonymous usage beacon to Convex). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
+  { key: 'redactLogsToClient', default: 'false', description: '`true` sets `REDACT_LOGS_TO_CLIENT` (function logs and errors are not sent to clients). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
+  { key: 'metricsEndpoint', default: 'false', description: '`true` opens the backend\'s Prometheus `/metrics` on port 3210, which the image serves **without authentication** (`DISABLE_METRICS_ENDPOINT=false`); by default it is closed (`DISABLE_METRICS_ENDPOINT=true`). With `ecs=true`.' },
   { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
   { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
@@ -30,7 +34,7 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
  * Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. The
  * backend's resources follow the storage's `removalPolicy` (context `removalPolicy`).
  */
-export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}): ConvexBackendOptions | undefined {
+export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}, stage = 'dev'): ConvexBackendOptions | undefined {
   const enabled = context.boolean('ecs') ?? false;
   const cloudOrigin = readOrigin(context, 'cloudOrigin');
   const siteOrigin = readOrigin(context, 'siteOrigin');
@@ -47,6 +51,9 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   for (const problem of databaseProblems) context.addProblem(problem);
   const ephemeralData = context.boolean('ephemeralData');
   const dashboard = context.boolean('dashboard');
+  const disableBeacon = context.boolean('disableBeacon');
+  const redactLogsToClient = context.boolean('redactLogsToClient');
+  const metricsEndpoint = context.boolean('metricsEndpoint');
   const cpu = context.integer('cpu');
   const memory = context.integer('memory');
   const architecture = context.oneOf('cpuArchitecture', ['x86_64', 'arm64'] as const);
@@ -59,6 +66,12 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   if (ephemeralData && databaseUrlSecretArn !== undefined) {
     context.addProblem('ephemeralData: the data lives in the database given by databaseUrlSecretArn; drop ephemeralData.');
   }
+  const postgres = readDatabaseOptions(context, {
+    stage,
+    backend: enabled,
+    ownDatabase: databaseUrlSecretArn !== undefined,
+    ephemeralData: ephemeralData === true,
+  });
   if (!enabled) {
     const stray = BACKEND_CONTEXT_KEYS.map((k) => k.key).filter((key) => key !== 'ecs' && context.raw(key) !== undefined);
     for (const key of stray) {
@@ -74,8 +87,12 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     databaseUrlSecretArn: databaseProblems.length === 0 ? databaseUrlSecretArn : undefined,
     databaseUrlSecretKeyArn: databaseProblems.length === 0 ? databaseUrlSecretKeyArn : undefined,
     databaseEngine: engine === 'mysql' ? ConvexDatabaseEngine.MYSQL : engine === 'postgres' ? ConvexDatabaseEngine.POSTGRES : undefined,
+    postgres,
     ephemeralData,
     dashboard,
+    disableBeacon,
+    redactLogsToClient,
+    metricsEndpoint,
     cpu,
     memoryLimitMiB: memory,
     cpuArchitecture: architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : undefined,
@@ -88,7 +105,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
 function readOrigin(context: ContextReader, key: 'cloudOrigin' | 'siteOrigin'): string | undefined {
   const value = context.string(key);
   if (value === undefined) return undefined;
-  const problems = originProblems(key, value);
+  const problems = originProblems(key, value, { allowPath: key === 'siteOrigin' });
   for (const problem of problems) {
     context.addProblem(`${key}: ${problem}`);
   }

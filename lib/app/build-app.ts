@@ -22,6 +22,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
   const config = readAppConfig(app);
   const stack = new ConvexStorageStack(app, config.stackName, {
     description: `S3 storage of the self-hosted Convex backend, stage ${config.stage} (cdk-convex-storage)`,
+    terminationProtection: config.terminationProtection,
     storage: config.storage,
     access: config.access.mode,
     trustedPrincipal: config.access.trustedPrincipal,

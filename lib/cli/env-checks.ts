@@ -137,6 +137,17 @@ export function checkBackendEnv(env: EnvValues): EnvFinding[] {
         variable: S3_ENDPOINT_URL,
         message: `${S3_ENDPOINT_URL}='${endpoint}' is not an http(s) URL, e.g. https://<account-id>.r2.cloudflarestorage.com`,
       });
+    } else if (url.protocol === 'http:') {
+      // npm-packages/node-executor/src/build_deps.ts uploads external packages only to file: or
+      // https: URLs (the presigned URLs are built on this endpoint).
+      findings.push({
+        level: 'warning',
+        variable: S3_ENDPOINT_URL,
+        message:
+          `${S3_ENDPOINT_URL}='${endpoint}' is plain http://: Node actions that use externalPackages cannot deploy, because the ` +
+          'backend\'s Node executor uploads their packages only to https: URLs. Everything else works. Serve the store over https:// ' +
+          '(e.g. MinIO with a certificate, or a TLS proxy in front of it) if you use externalPackages.',
+      });
     }
   }
 

@@ -15,7 +15,7 @@ import {
   STRICT_BOOLEAN_VARS,
   isStrictBooleanValue,
 } from '../backend-env';
-import { formatDotEnvLine, mergeDotEnv, parseDotEnv } from '../dotenv';
+import { formatDotEnvLine, mergeDotEnv, parseDotEnv, readDotEnv } from '../dotenv';
 import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, stringFlag, type Flags } from './args';
@@ -137,6 +137,11 @@ export async function runEnv(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`warning: ${out}: ${finding.message}\n`);
     }
   }
+  // Lines of the user's own that the loader cannot read stay as they are (env rewrites only its
+  // variables), but the file would not load: say so now rather than at the backend's start.
+  for (const problem of readDotEnv(text).problems) {
+    io.stderr(`warning: ${out} ${problem.message}\n`);
+  }
   const next = `Next: convex-storage verify --file ${stringFlag(flags, 'out') ?? '.env'}\n`;
   if (unchanged) {
     io.stderr(`${out} unchanged: it already has these values from ${plan.source}. Nothing written, no backup made.\n${next}`);
@@ -228,7 +233,7 @@ function checkInstanceNameKept(out: string, previous: string | undefined, plan: 
   if (wanted === undefined || previous === undefined) {
     return;
   }
-  const existing = parseDotEnv(previous);
+  const existing = readDotEnv(previous).values;
   const current = envValue(existing, INSTANCE_NAME);
   if (current !== undefined && current !== wanted) {
     throw new CliError(
@@ -253,7 +258,8 @@ function checkInstanceNameKept(out: string, previous: string | undefined, plan: 
  * Refuses, unless `--force`, to change where the backend's objects are: a non-empty
  * `AWS_REGION`, `S3_ENDPOINT_URL` or bucket variable of the existing file that would get another
  * value (or be removed). The backend does not notice: it starts, cannot find its objects, and
- * everything stored so far is stranded.
+ * everything stored so far is stranded. The old values are read as the loader reads them: a line
+ * it cannot read (`BUCKET="unterminated`) never pointed the backend anywhere.
  */
 function checkStorageLocationKept(
   out: string,
@@ -266,7 +272,7 @@ function checkStorageLocationKept(
   if (previous === undefined) {
     return;
   }
-  const existing = parseDotEnv(previous);
+  const existing = readDotEnv(previous).values;
   const changes = LOCATION_VARS.flatMap((key) => {
     const before = envValue(existing, key);
     const after = envValue(next, key);

@@ -15,8 +15,9 @@ import {
   STRICT_BOOLEAN_VARS,
 } from '../backend-env';
 import { DEFAULT_INSTANCE_NAME } from '../instance-name';
-import { LIFECYCLE_DEFAULTS } from '../storage-kinds';
-import { STORAGE_KINDS } from '../storage-kinds';
+import {
+  EXPORT_LISTED_DAYS, LIFECYCLE_DEFAULTS, MAX_IMPORT_AGE_DAYS, STORAGE_KINDS, type StorageKind, storageKind,
+} from '../storage-kinds';
 import { PROVIDER_PRESETS } from './providers';
 
 /** Why --file exists, for the help texts. */
@@ -106,6 +107,8 @@ Checks a configuration the way the backend will use it:
      set (else the backend silently uses local disk);
      ${Object.values(STRICT_BOOLEAN_VARS).join(', ')} exactly true or false;
      ${Object.values(PRESENCE_FLAG_VARS).join(', ')} not set to false (any value switches them on);
+     an http:// ${S3_ENDPOINT_URL} warns: Node actions with externalPackages cannot upload to it
+     (the backend's Node executor uploads them only to https: URLs);
   2. each bucket, concurrently, with the backend's own S3 settings. First a delete of a key that
      does not exist tells whether these credentials may delete there (nothing is created). If so:
      a multipart upload (SSE header and CRC32 part checksums unless disabled), a ranged read, a
@@ -137,15 +140,23 @@ backend runs, or with the role's credentials).
 ${EXIT_CODES}
 `;
 
+/** The retention `provision` gives the current objects of `kind` (the construct's default). */
+function defaultRetentionDays(kind: StorageKind): number {
+  const expiry = storageKind(kind).currentObjects;
+  return expiry.expires ? expiry.defaultDays : 0;
+}
+
 /** Help of `provision`. */
 export const PROVISION_HELP = `Usage: convex-storage provision [--file PATH | --process-env] [--timeout SECONDS] [--json]
 
 For S3-compatible providers that CDK does not reach (MinIO, R2, Spaces, B2): creates the buckets
 the .env names (${S3_ENDPOINT_URL} must be set) when missing, enables versioning, and sets the same
 lifecycle rules as the CDK construct (abort incomplete uploads, expire noncurrent versions and
-expired delete markers, expire current exports and imports; never current files, modules or search
-indexes). Other lifecycle rules on the buckets are kept. Says plainly what the provider does not
-support. Safe to run again. On AWS use \`cdk deploy\` instead; provision refuses to run there.
+expired delete markers, expire current exports after ${defaultRetentionDays('exports')} days, as the backend keeps an export
+listed and downloadable for about ${EXPORT_LISTED_DAYS}, and imports after ${defaultRetentionDays('snapshotImports')}, as it may read one for ${MAX_IMPORT_AGE_DAYS};
+never current files, modules or search indexes). Other lifecycle rules on the buckets are kept.
+Says plainly what the provider does not support. Safe to run again. On AWS use \`cdk deploy\`
+instead; provision refuses to run there.
 
 Use credentials allowed to create and configure buckets (often not the backend's own key).
 

@@ -9,6 +9,7 @@ import {
   PRESENCE_FLAG_VARS, strictBoolean,
 } from '../backend-env';
 import { ConvexBackendTaskDefinitionProps, ConvexDatabaseEngine } from './convex-backend-task-definition-props';
+import { ConvexDatabaseConnection, databaseContainerSettings, isDatabaseConnection } from './database-connection';
 import { DATABASE_CA_BUNDLE_VARIABLE } from './entrypoint/database-ca-bundle';
 
 /** The plain environment of the backend container: nothing in it is secret. */
@@ -35,8 +36,12 @@ export function backendContainerEnvironment(props: ConvexBackendTaskDefinitionPr
   for (const [on, variable] of flags) {
     if (on === true) environment[variable] = 'true';
   }
+  // A connection's host and port; its user and password are secrets (backendContainerSecrets).
+  const connection = databaseConnectionOf(props);
+  if (connection) Object.assign(environment, databaseContainerSettings(connection, databaseUrlVariable(props)).environment);
   // Public certificates, written to a file by the entrypoint wrapper (databaseCaFileStep).
-  if (props.databaseCaBundle !== undefined) environment[DATABASE_CA_BUNDLE_VARIABLE] = props.databaseCaBundle;
+  const caBundle = databaseCaBundleOf(props);
+  if (caBundle !== undefined) environment[DATABASE_CA_BUNDLE_VARIABLE] = caBundle;
   return environment;
 }
 
@@ -48,15 +53,33 @@ export function backendContainerSecrets(scope: IConstruct, props: ConvexBackendT
   const secrets: Record<string, ecs.Secret> = {
     [INSTANCE_SECRET]: ecs.Secret.fromSecretsManager(instanceSecret, props.instanceSecretField),
   };
-  if (props.database) {
-    const variable = props.database.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
-    secrets[variable] = ecs.Secret.fromSecretsManager(props.database.urlSecret, props.database.urlSecretField);
-    const key = props.database.urlSecretEncryptionKey;
+  const database = props.database;
+  if (database && isDatabaseConnection(database)) {
+    // The URL's parts: the container's start-up step joins them (databaseUrlStartupScript).
+    Object.assign(secrets, databaseContainerSettings(database, databaseUrlVariable(props)).secrets);
+  } else if (database) {
+    secrets[databaseUrlVariable(props)] = ecs.Secret.fromSecretsManager(database.urlSecret, database.urlSecretField);
+    const key = database.urlSecretEncryptionKey;
     if (key) {
-      grantDecryptThroughSecretsManager(executionRole, key, props.database.urlSecret.env.region, Stack.of(scope).urlSuffix);
+      grantDecryptThroughSecretsManager(executionRole, key, database.urlSecret.env.region, Stack.of(scope).urlSuffix);
     }
   }
   return secrets;
+}
+
+/** The variable the backend reads its database URL from: `MYSQL_URL` or `POSTGRES_URL`. */
+export function databaseUrlVariable(props: ConvexBackendTaskDefinitionProps): typeof POSTGRES_URL | typeof MYSQL_URL {
+  return props.database?.engine === ConvexDatabaseEngine.MYSQL ? MYSQL_URL : POSTGRES_URL;
+}
+
+/** The database, when it is a connection whose URL the container builds (a `ConvexPostgres`). */
+export function databaseConnectionOf(props: ConvexBackendTaskDefinitionProps): ConvexDatabaseConnection | undefined {
+  return props.database && isDatabaseConnection(props.database) ? props.database : undefined;
+}
+
+/** The CA bundle the container gets: `databaseCaBundle`, else the connection's certificates. */
+export function databaseCaBundleOf(props: ConvexBackendTaskDefinitionProps): string | undefined {
+  return props.databaseCaBundle ?? databaseConnectionOf(props)?.caCertificates;
 }
 
 /** Lets `role` decrypt with `key`, in its own policy, only through Secrets Manager in `region`. */

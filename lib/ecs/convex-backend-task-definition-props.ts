@@ -2,6 +2,7 @@
  * The properties of `ConvexBackendTaskDefinition` and the storage and database shapes it
  * takes, apart from the construct so each file stays about one concern.
  */
+import type { ConvexDatabaseConnection } from './database-connection';
 import type { EntrypointStep } from './entrypoint/backend-entrypoint';
 import { Duration, RemovalPolicy, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 
@@ -85,10 +86,12 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly storage: ConvexBackendStorage;
 
   /**
-   * Version of the backend image `ghcr.io/get-convex/convex-backend`: a tag (upstream tags every
-   * release with its full 40-character commit SHA) or a digest `sha256:<64 hex>`. Images built
-   * before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local disk.
-   * `latest` works but gives a synth warning: every task start may run a different version.
+   * Version of the backend image `ghcr.io/get-convex/convex-backend`, in one of the forms upstream
+   * publishes: the full 40-character commit SHA in lowercase hex (upstream's tag of every release),
+   * a digest `sha256:<64 lowercase hex>`, or `latest` (a synth warning: every task start may run
+   * a different version). Anything else (`v1.2`, a short SHA) names no image and is rejected.
+   * Images built before commit ca1f91cde (2026-04-09) ignore the task role and keep data on local
+   * disk.
    *
    * @default DEFAULT_CONVEX_IMAGE_TAG
    */
@@ -122,26 +125,35 @@ export interface ConvexBackendTaskDefinitionProps {
   /**
    * `CONVEX_CLOUD_ORIGIN`: the public URL of the API (port 3210), e.g.
    * `https://api.convex.example.com`, without a path. File and upload URLs are built from it and
-   * the Node executor in the container calls back to it, so the task must reach it.
+   * the Node executor in the container calls back to it, so the task must reach it. Plain
+   * `http://` to a host that is not loopback gives a synth warning.
    *
    * @default - `http://127.0.0.1:3210`, reachable only inside the task (synth warning)
    */
   readonly cloudOrigin?: string;
 
   /**
-   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), without a path.
+   * `CONVEX_SITE_ORIGIN`: the public URL of the HTTP actions (port 3211), e.g.
+   * `https://site.convex.example.com`. It may carry a path: on one domain, upstream's layout is
+   * `<cloudOrigin>/http` (`https://api.convex.example.com/http`), which the API listener (port
+   * 3210) serves too. No trailing slash, query or fragment. Plain `http://` to a host that is not
+   * loopback gives a synth warning (browsers on HTTPS pages refuse it, and keys would cross the
+   * network in clear text).
    *
    * @default - `http://127.0.0.1:3211`, reachable only inside the task (synth warning)
    */
   readonly siteOrigin?: string;
 
   /**
-   * An external Postgres or MySQL database. Without one the backend keeps SQLite under
-   * `/convex/data`, which then needs `vpc` (a persistent EFS volume) or `ephemeralData`.
+   * A Postgres or MySQL database: a secret holding its URL (`ConvexDatabase`), or a connection
+   * whose URL the container builds at start from a credentials secret, with the CA certificates
+   * to verify it (`ConvexDatabaseConnection`, e.g. a `ConvexPostgres`). Without one the backend
+   * keeps SQLite under `/convex/data`, which then needs `vpc` (a persistent EFS volume) or
+   * `ephemeralData`.
    *
    * @default - SQLite under /convex/data
    */
-  readonly database?: ConvexDatabase;
+  readonly database?: ConvexDatabase | ConvexDatabaseConnection;
 
   /**
    * VPC of the ECS service that will run the task. With SQLite (no `database`), a persistent,
@@ -287,7 +299,7 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly dashboard?: boolean;
 
   /**
-   * Version of the dashboard image; keep it on the backend's version.
+   * Version of the dashboard image, in the forms of `imageTag`; keep it on the backend's version.
    *
    * @default - the backend's `imageTag` (required when that is a digest)
    */

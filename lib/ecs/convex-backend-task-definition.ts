@@ -6,7 +6,9 @@ import { CREDENTIAL_VARS, INSTANCE_NAME, NEXT_PUBLIC_DEPLOYMENT_URL } from '../b
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { BACKEND_API_PORT, BACKEND_HEALTH_CHECK_COMMAND, BACKEND_SITE_PORT, DASHBOARD_PORT } from './backend-ports';
-import { backendContainerEnvironment, backendContainerSecrets, grantDecryptThroughSecretsManager } from './backend-container-environment';
+import {
+  backendContainerEnvironment, backendContainerSecrets, databaseCaBundleOf, databaseConnectionOf, databaseUrlVariable, grantDecryptThroughSecretsManager,
+} from './backend-container-environment';
 import { ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
 import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
 import { EntrypointStep, entrypointCommand } from './entrypoint/backend-entrypoint';
@@ -14,6 +16,7 @@ import { databaseCaFileStep } from './entrypoint/database-ca-bundle';
 import { DEFAULT_BACKEND_CPU, DEFAULT_BACKEND_MEMORY_MIB } from './fargate-sizes';
 import { BACKEND_IMAGE_REPOSITORY, DASHBOARD_IMAGE_REPOSITORY, DEFAULT_CONVEX_IMAGE_TAG, imageReference, isImageDigest } from './images';
 import { InstanceSecret } from './instance-secret';
+import { databaseContainerSettings } from './database-connection';
 import { ConvexLogGroup } from './log-group';
 import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN } from './origins';
 import {
@@ -22,9 +25,13 @@ import {
 
 export * from './backend-ports';
 export * from './convex-backend-task-definition-props';
-export { originProblems } from './origins';
+export { ONE_DOMAIN_SITE_PATH, isLoopbackHost, originProblems, plainHttpOriginRisk } from './origins';
+export type { OriginRules } from './origins';
 
-const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins, on/off flags and, when given, the database CA certificates (public by nature), all of them but the certificates also visible as stack outputs. INSTANCE_SECRET and the database URL come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
+const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins, on/off flags and, when given, the database CA certificates (public by nature), all of them but the certificates also visible as stack outputs. INSTANCE_SECRET and the database URL (or, for a managed database, its user and password; its host and port are plain) come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
+
+/** The dashboard's hard memory limit beside the backend: a Next.js server serving a few pages. */
+const DASHBOARD_MEMORY_MIB = 256;
 
 /**
  * A Fargate task definition that runs the self-hosted Convex backend on a `ConvexStorage`:
@@ -129,7 +136,12 @@ export class ConvexBackendTaskDefinition extends Construct {
 
     const secrets = backendContainerSecrets(this, props, this.instanceSecret, this.executionRole);
     const environment = backendContainerEnvironment(props, resolved);
-    if (props.databaseCaBundle !== undefined) this.startupSteps.push(databaseCaFileStep());
+    if (databaseCaBundleOf(props) !== undefined) this.startupSteps.push(databaseCaFileStep());
+    const connection = databaseConnectionOf(props);
+    if (connection) {
+      const urlVariable = databaseUrlVariable(props);
+      this.startupSteps.push({ description: `build ${urlVariable} from the database secret's user and password`, script: databaseContainerSettings(connection, urlVariable).startupScript });
+    }
     for (const step of props.startupSteps ?? []) this.addStartupStep(step);
 
     this.backendContainer = this.taskDefinition.addContainer('Backend', {
@@ -154,6 +166,9 @@ export class ConvexBackendTaskDefinition extends Construct {
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'backend' }),
       stopTimeout,
+      // A hard limit per container (Control Tower CT.ECS.PR.7): the task's memory, less the
+      // dashboard's share when it runs beside the backend, so neither can starve the other.
+      memoryLimitMiB: props.dashboard && dashboardImageTag !== undefined ? memoryLimitMiB - DASHBOARD_MEMORY_MIB : memoryLimitMiB,
     });
 
     if (!props.database && props.vpc) {
@@ -185,6 +200,7 @@ export class ConvexBackendTaskDefinition extends Construct {
         environment: { [NEXT_PUBLIC_DEPLOYMENT_URL]: cloudOrigin },
         portMappings: [{ name: 'dashboard', containerPort: DASHBOARD_PORT, protocol: ecs.Protocol.TCP, appProtocol: ecs.AppProtocol.http }],
         logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'dashboard' }),
+        memoryLimitMiB: DASHBOARD_MEMORY_MIB,
       });
       this.dashboardContainer.addContainerDependencies({ container: this.backendContainer, condition: ecs.ContainerDependencyCondition.HEALTHY });
     }

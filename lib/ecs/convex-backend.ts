@@ -1,5 +1,8 @@
-import { Annotations, CfnOutput, RemovalPolicy, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, aws_ec2 as ec2, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { INSTANCE_NAME } from '../backend-env';
+import { ConvexPostgres, ConvexPostgresOptions } from '../database/convex-postgres';
+import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
@@ -35,6 +38,18 @@ export interface ConvexBackendOptions extends Omit<ConvexBackendTaskDefinitionPr
    * @default ConvexDatabaseEngine.POSTGRES
    */
   readonly databaseEngine?: ConvexDatabaseEngine;
+
+  /**
+   * Give the backend its own RDS for PostgreSQL 17 database, a {@link ConvexPostgres} with these
+   * settings: in the isolated subnets of the VPC created here (or the private ones of `vpc`), open
+   * only to a backend security group created here (output `BackendSecurityGroupId`), encrypted
+   * with the storage's key in KMS mode, its initial database named after `INSTANCE_NAME`. It
+   * gets a final snapshot when it leaves the stack (deleted with it only when `removalPolicy` is
+   * `DESTROY`). Not with `databaseUrlSecretArn` or `ephemeralData`.
+   *
+   * @default - no managed database: the database of databaseUrlSecretArn, else SQLite on EFS
+   */
+  readonly postgres?: ConvexPostgresOptions;
 }
 
 /** Properties of {@link ConvexBackend}. */
@@ -45,31 +60,57 @@ export interface ConvexBackendProps extends ConvexBackendOptions {
 
 /**
  * The backend as the deployable app adds it (context `ecs=true`): the task definition, a
- * {@link ConvexBackendVpc} when SQLite needs a data volume and no VPC is given, and stack
- * outputs for the service you run it with.
+ * {@link ConvexBackendVpc} when SQLite needs a data volume or `postgres` a database and no VPC
+ * is given, the database itself with `postgres`, and stack outputs for the service you run it
+ * with.
  */
 export class ConvexBackend extends Construct {
   /** The task definition construct. */
   public readonly backend: ConvexBackendTaskDefinition;
-  /** The VPC created for the data volume, if one was needed. */
+  /** The VPC created for the data volume or the database, if one was needed. */
   public readonly network?: ConvexBackendVpc;
+  /** The managed database (`postgres`). */
+  public readonly database?: ConvexPostgres;
+  /** The security group to put on the backend's service: the only one the database lets in (`postgres`). */
+  public readonly backendSecurityGroup?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: ConvexBackendProps) {
     super(scope, id);
-    const { storage, databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, ...options } = props;
-    const database = this.database(databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine);
-    if (!database && !options.vpc && !options.ephemeralData) {
+    const { storage, databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, postgres, ...options } = props;
+    const ownDatabase = this.ownDatabase(databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, postgres, options.ephemeralData);
+    const needsVpc = postgres !== undefined || (!ownDatabase && !options.ephemeralData);
+    if (needsVpc && !options.vpc) {
       this.network = new ConvexBackendVpc(this, 'Network', {
         // Same rule as the task's log group: only a key whose policy this app writes.
         flowLogEncryptionKey: options.logEncryptionKey ?? (storage.encryptionKey instanceof kms.Key ? storage.encryptionKey : undefined),
+        databaseSubnets: postgres !== undefined,
         removalPolicy: options.removalPolicy,
+      });
+    }
+    const vpc = options.vpc ?? this.network?.vpc;
+    if (postgres && vpc) {
+      this.backendSecurityGroup = new ec2.SecurityGroup(this, 'BackendSecurityGroup', {
+        vpc,
+        description: 'Attach to the ECS service of the Convex backend: it may reach its database',
+        allowAllOutbound: true,
+      });
+      this.database = new ConvexPostgres(this, 'Database', {
+        ...postgres,
+        vpc,
+        backendConnections: this.backendSecurityGroup,
+        // The name the task definition will use (it checks the same sources in the same order).
+        instanceName: options.instanceName ?? storage.instanceName ?? storage.backendEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME,
+        encryptionKey: storage.encryptionKey,
+        // A kept database is a final snapshot: a retained instance would run (and bill) on.
+        removalPolicy: options.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
       });
     }
     this.backend = new ConvexBackendTaskDefinition(this, 'Backend', {
       ...options,
       storage,
-      database,
-      vpc: options.vpc ?? this.network?.vpc,
+      database: this.database ?? ownDatabase,
+      // The VPC holds the SQLite volume; with a database it is the database's alone.
+      vpc: this.database ? undefined : vpc,
     });
 
     // The task runs in this VPC: its storage requests all arrive through the VPC's S3 endpoint.
@@ -93,6 +134,13 @@ export class ConvexBackend extends Construct {
       output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
       output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
     }
+    if (this.database && this.backendSecurityGroup) {
+      output('BackendSecurityGroupId', this.backendSecurityGroup.securityGroupId, 'Security group to put on the backend service: the only one the database lets in (port 5433)');
+      output('BackendDatabaseInstanceIdentifier', this.database.instance.instanceIdentifier, `RDS for PostgreSQL instance of the backend; ${options.removalPolicy === RemovalPolicy.DESTROY ? 'DELETED when the stack is deleted' : 'a final snapshot is kept when the stack is deleted'}`);
+      output('BackendDatabaseHost', this.database.hostname, 'Host name of the backend database (TLS required; reachable only from BackendSecurityGroupId)');
+      output('BackendDatabaseName', this.database.databaseName, 'Database the backend opens: INSTANCE_NAME with - turned into _');
+      output('BackendDatabaseSecretArn', this.database.credentialsSecret.secretArn, 'ARN of the Secrets Manager secret with the database master user and password; the value is never an output');
+    }
     if (this.network) {
       output('BackendVpcId', this.network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
       output('BackendPrivateSubnetIds', this.network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
@@ -100,9 +148,15 @@ export class ConvexBackend extends Construct {
     }
   }
 
-  /** The database secret, imported by its complete ARN together with its key. */
-  private database(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined): ConvexDatabase | undefined {
+  /** The database secret of your own, imported by its complete ARN together with its key. */
+  private ownDatabase(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined, postgres: ConvexPostgresOptions | undefined, ephemeralData: boolean | undefined): ConvexDatabase | undefined {
     const problems = databaseSecretProblems({ databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine: engine });
+    if (postgres && secretArn !== undefined) {
+      problems.push('postgres: databaseUrlSecretArn already gives the backend a database of your own; set one of postgres and databaseUrlSecretArn, not both.');
+    }
+    if (postgres && ephemeralData) {
+      problems.push('ephemeralData: the data lives in the database that postgres creates; drop ephemeralData.');
+    }
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexBackend properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }

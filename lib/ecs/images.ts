@@ -27,8 +27,12 @@ export const DEFAULT_CONVEX_IMAGE_TAG = '652b828b5129e6cdbcaa3c20efa8d116d09ff3b
 /** The moving tag that upstream points at a recent release. */
 export const LATEST_TAG = 'latest';
 
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A full commit SHA: the tag upstream gives every image it publishes. */
+const COMMIT_TAG_PATTERN = /^[0-9a-f]{40}$/;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+/** The accepted forms of an image version, in words, for error messages and docs. */
+export const IMAGE_VERSION_FORMS = `a full 40-character commit SHA in lowercase hex (how upstream tags every image, e.g. ${DEFAULT_CONVEX_IMAGE_TAG}), a digest 'sha256:' followed by 64 lowercase hex characters, or '${LATEST_TAG}' (with a warning)`;
 
 /** Whether `version` is an image digest (`sha256:` and 64 lowercase hex characters). */
 export function isImageDigest(version: string): boolean {
@@ -36,17 +40,19 @@ export function isImageDigest(version: string): boolean {
 }
 
 /**
- * Problems with an image version given as `prop`: it must be a tag (as upstream publishes them,
- * e.g. a 40-character commit SHA) or a digest `sha256:<64 hex>`.
+ * Problems with an image version given as `prop`. Upstream publishes the backend and dashboard
+ * images under the full commit SHA and `latest` only, so anything else (`v1.2`, a short SHA, a
+ * repository reference) names no image and is rejected with the accepted forms.
  */
 export function imageVersionProblems(prop: string, version: string): string[] {
   if (version.startsWith('sha256:')) {
     return isImageDigest(version) ? [] : [`${prop} '${version}' is not a valid image digest: expected 'sha256:' followed by 64 lowercase hex characters.`];
   }
-  if (!TAG_PATTERN.test(version)) {
-    return [`${prop} '${version}' is not a valid image tag or digest: a tag is 1 to 128 letters, digits, '_', '.' or '-' and does not start with '.' or '-' (upstream tags are full 40-character commit SHAs), a digest is 'sha256:' followed by 64 lowercase hex characters. Give the tag without the repository or ':'.`];
-  }
-  return [];
+  if (version === LATEST_TAG || COMMIT_TAG_PATTERN.test(version)) return [];
+  const hint = /^[0-9a-fA-F]{7,39}$/.test(version) ? ' A short SHA is not a tag: give all 40 characters.'
+    : /^[0-9A-F]{40}$/i.test(version) ? ' Tags are case-sensitive: write the SHA in lowercase.'
+      : version.includes(':') || version.includes('/') ? ' Give the tag alone, without the repository or \':\'.' : '';
+  return [`${prop} '${version}' is not a version upstream publishes: expected ${IMAGE_VERSION_FORMS}.${hint}`];
 }
 
 /** The image reference for a repository and a tag or digest. */

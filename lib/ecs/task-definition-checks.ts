@@ -13,7 +13,7 @@ import { DEFAULT_CONVEX_IMAGE_TAG, LATEST_TAG, imageVersionProblems } from './im
 import { EntrypointStep } from './entrypoint/backend-entrypoint';
 import { databaseCaBundleProblems } from './entrypoint/database-ca-bundle';
 import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
-import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN, originProblems } from './origins';
+import { LOCAL_CLOUD_ORIGIN, LOCAL_SITE_ORIGIN, originProblems, plainHttpOriginRisk } from './origins';
 
 /** Fargate caps the stop timeout at 120 seconds. */
 export const MAX_FARGATE_STOP_TIMEOUT_SECONDS = 120;
@@ -66,7 +66,7 @@ export function checkTaskDefinitionProps(scope: IConstruct, props: ConvexBackend
   problems.push(...instanceNameConflicts(props, resolved.storageEnvironment));
 
   for (const [prop, value] of [['cloudOrigin', props.cloudOrigin], ['siteOrigin', props.siteOrigin]] as const) {
-    if (value !== undefined && known(value)) problems.push(...originProblems(prop, value));
+    if (value !== undefined && known(value)) problems.push(...originProblems(prop, value, { allowPath: prop === 'siteOrigin' }));
   }
 
   for (const variable of REQUIRED_S3_VARS) {
@@ -76,6 +76,9 @@ export function checkTaskDefinitionProps(scope: IConstruct, props: ConvexBackend
     }
   }
 
+  if (props.database && 'credentialsSecret' in props.database && props.doNotRequireSsl) {
+    problems.push('doNotRequireSsl is set but the database is a connection whose TLS is verified with its CA certificates (a ConvexPostgres requires TLS: rds.force_ssl=1). Drop doNotRequireSsl.');
+  }
   if (props.database) {
     if (props.ephemeralData) {
       problems.push('ephemeralData is set but a database is given: the data lives in the database. Drop ephemeralData.');
@@ -128,6 +131,10 @@ export function warnAboutTaskDefinitionProps(scope: IConstruct, props: ConvexBac
   }
   if (props.database && props.vpc) {
     annotations.addWarningV2('cdk-convex-storage:vpc-unused', 'vpc is only used for the SQLite data volume, and a database is given: no volume is created.');
+  }
+  for (const [prop, value] of [['cloudOrigin', props.cloudOrigin], ['siteOrigin', props.siteOrigin]] as const) {
+    const risk = value === undefined || Token.isUnresolved(value) ? undefined : plainHttpOriginRisk(prop, value);
+    if (risk) annotations.addWarningV2(`cdk-convex-storage:plain-http-${prop === 'cloudOrigin' ? 'cloud' : 'site'}-origin`, risk);
   }
   if (props.cloudOrigin === undefined || props.siteOrigin === undefined) {
     annotations.addWarningV2('cdk-convex-storage:local-origins', `cloudOrigin/siteOrigin not set: the backend uses ${LOCAL_CLOUD_ORIGIN} and ${LOCAL_SITE_ORIGIN}, which only work inside the task. File URLs and clients outside need the public URLs of ports ${BACKEND_API_PORT} and ${BACKEND_SITE_PORT}.`);

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Validations, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { secureBucketDefaults } from './bucket-defaults';
+import { blockSseC, secureBucketDefaults } from './bucket-defaults';
 import { LIFECYCLE_DEFAULTS } from '../storage-kinds';
 import { acknowledgeComplianceRule } from '../compliance';
 
@@ -56,6 +56,8 @@ export class AccessLogsBucket extends Construct {
         },
       ],
     });
+
+    blockSseC(this.bucket);
 
     const logLoop = 'This is the server access log bucket itself: logging it into itself would log its own log deliveries in an endless loop. Only the S3 logging service writes here, limited by the bucket policy to source buckets of this account.';
     Validations.of(this.bucket).acknowledge({ id: 'AwsSolutions-S1', reason: logLoop });

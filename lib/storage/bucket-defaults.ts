@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 
 /**
  * The secure defaults every bucket of this library starts from, in one place.
@@ -68,4 +68,50 @@ export function dataLifecycleRules(lifecycle: DataLifecycle): s3.LifecycleRule[]
     });
   }
   return rules;
+}
+
+/**
+ * Blocks writes with customer-provided keys (SSE-C) on the bucket: encrypting a victim's objects
+ * with a key only the attacker holds is a known ransomware pattern, and the backend never uses
+ * SSE-C. Written as the CloudFormation property (`BlockedEncryptionTypes`), which every
+ * aws-cdk-lib version passes through; the `blockedEncryptionTypes` prop of `s3.Bucket` exists
+ * only in recent releases (aws/aws-cdk#37047).
+ */
+export function blockSseC(bucket: s3.Bucket): void {
+  (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+    'BucketEncryption.ServerSideEncryptionConfiguration.0.BlockedEncryptionTypes.EncryptionType', ['SSE-C']);
+}
+
+/**
+ * In KMS mode, denies uploads that name an encryption other than the bucket's key: an explicit
+ * `AES256` (or another key) would silently store objects outside the key's control. A request
+ * that names none gets the bucket default, so no header is demanded (the backend's presigned PUT
+ * sends none, and with `AWS_S3_DISABLE_SSE=true` its multipart uploads send none either). The
+ * conditions apply only when the header is present (`Null: false`): a missing header matches
+ * `StringNotEquals`, which would otherwise deny every upload.
+ */
+export function denyOtherEncryption(bucket: s3.Bucket, key: kms.IKey): void {
+  const objects = bucket.arnForObjects('*');
+  bucket.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyUploadsWithAnotherEncryption',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [objects],
+    conditions: {
+      'Null': { 's3:x-amz-server-side-encryption': 'false' },
+      'StringNotEquals': { 's3:x-amz-server-side-encryption': 'aws:kms' },
+    },
+  }));
+  bucket.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyUploadsWithAnotherKmsKey',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [objects],
+    conditions: {
+      'Null': { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+      'StringNotEquals': { 's3:x-amz-server-side-encryption-aws-kms-key-id': key.keyArn },
+    },
+  }));
 }

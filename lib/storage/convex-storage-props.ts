@@ -74,8 +74,11 @@ export interface ConvexStorageProps {
   readonly singleBucketName?: string;
 
   /**
-   * Days after which snapshot exports expire. The backend lists a finished export for 14 days,
-   * so fewer than 14 is rejected. Separate layout only.
+   * Days after which snapshot exports expire. The backend keeps a finished export listed and
+   * downloadable until it deletes it itself, about 44 days after the request (it expires after
+   * 14 days and is deleted 30 days later), so fewer than 44 is rejected. An export whose
+   * expiration was moved later (`POST /api/export/set_expiration`) needs a longer retention.
+   * Separate layout only.
    *
    * @default 45
    */
@@ -83,6 +86,7 @@ export interface ConvexStorageProps {
 
   /**
    * Days after which uploaded snapshot imports expire; the backend never deletes them itself.
+   * It may read an import for up to 7 days while it processes it, so fewer than 7 is rejected.
    * Separate layout only.
    *
    * @default 30
@@ -164,6 +168,28 @@ export interface ConvexStorageProps {
   readonly grantDeleteOnAllBuckets?: boolean;
 
   /**
+   * S3 Object Lock in GOVERNANCE mode on the buckets of user files and snapshot exports (the
+   * data that cannot be re-created), with a default retention of `objectLockRetentionDays`: no
+   * principal without `s3:BypassGovernanceRetention` can delete or overwrite a version before
+   * it ends, so a stolen credential cannot destroy them. Deletes by key still work (they add a
+   * delete marker). Separate layout only (the modules bucket takes writes S3 refuses under a
+   * default retention), and not with `RemovalPolicy.DESTROY`.
+   *
+   * Turn it on when the buckets are first created: CloudFormation cannot add object lock to an
+   * existing bucket (`ObjectLockEnabled` is create-only in the CloudFormation resource
+   * specification), so switching it on later REPLACES the files and exports buckets with new,
+   * empty ones.
+   * @default false
+   */
+  readonly objectLock?: boolean;
+
+  /**
+   * Days every new version in an object-locked bucket is under GOVERNANCE retention.
+   * @default - `noncurrentVersionRetentionDays` (30)
+   */
+  readonly objectLockRetentionDays?: number;
+
+  /**
    * IDs of the S3 gateway VPC endpoints of the VPC the backend runs in (a VPC of your own). Every
    * role or IAM user given access with `grantBackendAccess` is then denied, in each data bucket's
    * policy, every request that does not arrive through one of these endpoints (`aws:SourceVpce`):
@@ -198,6 +224,15 @@ export function convexStoragePropsProblems(props: ConvexStorageProps): string[] 
   }
   if (props.autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
     problems.push('autoDeleteObjects needs removalPolicy RemovalPolicy.DESTROY: retained buckets are never emptied. Set both or neither.');
+  }
+  if (props.objectLock && single) {
+    problems.push('objectLock applies to the separate layout: the one bucket of the single layout also holds the modules, which the backend uploads with a presigned PUT that S3 refuses under a default retention. Use the separate layout or drop objectLock.');
+  }
+  if (props.objectLock && removalPolicy === RemovalPolicy.DESTROY) {
+    problems.push('objectLock cannot be used with removalPolicy RemovalPolicy.DESTROY: locked object versions cannot be deleted before their retention ends, so deleting the stack would fail on the locked buckets. Keep the default removal policy (retain) or drop objectLock.');
+  }
+  if (!props.objectLock && props.objectLockRetentionDays !== undefined) {
+    problems.push('objectLockRetentionDays applies only with objectLock: set objectLock to true or drop objectLockRetentionDays.');
   }
   if (props.accessLogsBucket && props.accessLogRetentionDays !== undefined) {
     problems.push('accessLogRetentionDays applies only to the log bucket this construct creates: set the retention on your accessLogsBucket instead, or drop accessLogsBucket.');
@@ -244,6 +279,7 @@ export function convexStoragePropsProblems(props: ConvexStorageProps): string[] 
     ['noncurrentVersionRetentionDays', props.noncurrentVersionRetentionDays],
     ['abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays],
     ['accessLogRetentionDays', props.accessLogRetentionDays],
+    ['objectLockRetentionDays', props.objectLockRetentionDays],
   ];
   for (const [name, days] of dayCounts) {
     if (days !== undefined && !Token.isUnresolved(days) && (!Number.isInteger(days) || days < 1)) {

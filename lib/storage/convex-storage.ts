@@ -1,7 +1,7 @@
-import { Annotations, FeatureFlags, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
+import { Annotations, Duration, FeatureFlags, Names, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
-import { dataBucketEncryption, dataLifecycleRules, secureBucketDefaults } from './bucket-defaults';
+import { blockSseC, dataBucketEncryption, dataLifecycleRules, denyOtherEncryption, secureBucketDefaults } from './bucket-defaults';
 import {
   ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems, hasReplicationDestination, namedBuckets, resolvedEncryption,
   separateBucketName, singleBucketName,
@@ -58,13 +58,7 @@ export class ConvexStorage extends Construct {
     this.validate(props);
 
     if (encryption === StorageEncryption.KMS) {
-      this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'EncryptionKey', {
-        description: 'Encrypts the S3 storage of a self-hosted Convex backend',
-        enableKeyRotation: true,
-        // Deleting the key makes everything encrypted with it unreadable: retained buckets, and
-        // retained volumes, secrets or logs of other constructs. It goes only with emptied buckets.
-        removalPolicy: removalPolicy === RemovalPolicy.DESTROY && props.autoDeleteObjects ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      });
+      this.encryptionKey = props.encryptionKey ?? newStorageKey(this, removalPolicy === RemovalPolicy.DESTROY && props.autoDeleteObjects === true);
     }
 
     this.accessLogsBucket = props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs', {
@@ -75,9 +69,11 @@ export class ConvexStorage extends Construct {
 
     const replication = props.replication;
     const replicationRole = hasReplicationDestination(replication) ? new StorageReplicationRole(this, 'Replication') : undefined;
-    const newDataBucket = (constructId: string, spec: { bucketName?: string; logPrefix: string; currentObjectRetentionDays?: number; replicateTo?: s3.IBucket }) => {
+    const lockDays = props.objectLockRetentionDays ?? props.noncurrentVersionRetentionDays ?? LIFECYCLE_DEFAULTS.noncurrentVersionRetentionDays;
+    const newDataBucket = (constructId: string, spec: { bucketName?: string; logPrefix: string; currentObjectRetentionDays?: number; replicateTo?: s3.IBucket; locked?: boolean }) => {
       const replicateTo = spec.replicateTo;
       const bucket = new s3.Bucket(this, constructId, {
+        ...(spec.locked ? { objectLockEnabled: true, objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(lockDays)) } : {}),
         ...secureBucketDefaults(removalPolicy),
         ...dataBucketEncryption(this.encryptionKey),
         bucketName: spec.bucketName,
@@ -99,7 +95,10 @@ export class ConvexStorage extends Construct {
       }
       if (!this.encryptionKey) {
         acknowledgeComplianceRule(bucket, 'S3DefaultEncryptionKMS', SSE_S3_REASON);
+      } else {
+        denyOtherEncryption(bucket, this.encryptionKey);
       }
+      blockSseC(bucket);
       return bucket;
     };
 
@@ -117,6 +116,7 @@ export class ConvexStorage extends Construct {
         logPrefix: `${spec.bucketSuffix}/`,
         currentObjectRetentionDays: spec.currentObjects.expires ? props[spec.currentObjects.retentionSetting] ?? spec.currentObjects.defaultDays : undefined,
         replicateTo: replication?.destinations?.[spec.kind],
+        locked: props.objectLock === true && spec.objectLock.locked,
       }));
     }
     replicationRole?.acknowledgeObjectWildcards();
@@ -229,6 +229,34 @@ export class ConvexStorage extends Construct {
         `Bucket names with dots (${dotted.join(', ')}) fail TLS certificate validation with virtual-hosted addressing. Prefer hyphens.`);
     }
   }
+}
+
+/**
+ * The storage key: rotated yearly, a 30-day deletion window, an alias that says what it is for,
+ * and a policy that lets nobody create grants on it except AWS services acting for AWS
+ * resources (EFS, RDS and the like create their grants that way): a grant is a permission
+ * outside the key policy that IAM does not show (Control Tower CT.KMS.PR.3).
+ */
+function newStorageKey(scope: Construct, deletable: boolean): kms.Key {
+  const key = new kms.Key(scope, 'EncryptionKey', {
+    description: 'Encrypts the S3 storage of a self-hosted Convex backend',
+    enableKeyRotation: true,
+    // The longest window KMS allows: a scheduled deletion can be cancelled for 30 days.
+    pendingWindow: Duration.days(30),
+    // Deleting the key makes everything encrypted with it unreadable: retained buckets, and
+    // retained volumes, secrets or logs of other constructs. It goes only with emptied buckets.
+    removalPolicy: deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  key.addAlias(`alias/${Names.uniqueResourceName(key, { maxLength: 200, separator: '-' })}`);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'DenyGrantsExceptForAwsResources',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+  return key;
 }
 
 function byKind(make: (spec: StorageKindSpec) => s3.IBucket): Record<StorageKind, s3.IBucket> {

@@ -78,6 +78,20 @@ test('the stage names the stack, and the prefix names the buckets', () => {
   expect(names).toEqual(['acme-convex-prod-exports', 'acme-convex-prod-files', 'acme-convex-prod-modules', 'acme-convex-prod-search', 'acme-convex-prod-snapshot-imports']);
 });
 
+test('stage prod gets termination protection; the terminationProtection key sets it for any stage', () => {
+  const protectedStack = (context: Record<string, unknown>) => buildConvexStorageApp(testApp(context, { builtinCloudFormationValidation: false })).stack.terminationProtection;
+  expect(protectedStack({})).toBe(false);
+  expect(protectedStack({ stage: 'prod' })).toBe(true);
+  expect(protectedStack({ stage: 'prod', terminationProtection: 'false' })).toBe(false);
+  expect(protectedStack({ stage: 'staging', terminationProtection: 'true' })).toBe(true);
+  expect(() => protectedStack({ terminationProtection: 'yes' })).toThrow("terminationProtection: 'yes' is not valid; accepted values are 'true', 'false'.");
+});
+
+test('objectLock and objectLockRetentionDays reach the storage; its conflicts are named in the first round', () => {
+  expect(readAppConfig(testApp({ objectLock: 'true', objectLockRetentionDays: '20' })).storage).toMatchObject({ objectLock: true, objectLockRetentionDays: 20 });
+  expect(() => readAppConfig(testApp({ objectLock: 'true', removalPolicy: 'destroy', layout: 'single' }))).toThrow(/objectLock applies to the separate layout[\s\S]*objectLock cannot be used with removalPolicy/);
+});
+
 test('the four cdk-nag packs are live: an unhardened bucket fails synthesis in each', () => {
   // A negative control: without it, the clean reports of the variants could mean the packs never
   // ran. (The CloudFormation validation's is in variants.test.ts, where that validation runs.)
@@ -130,7 +144,7 @@ describe('context validation', () => {
     const message = problemsOf({ stage: 'Prod', layout: 'single', exportsRetentionDays: '7', bucketNamePrefix: 'Acme' });
     expect(message).toContain("stage: 'Prod' is not valid");
     expect(message).toContain('exportsRetentionDays cannot be used with the single layout');
-    expect(message).toContain('exportsRetentionDays is 7, below the minimum of 14 days');
+    expect(message).toContain('exportsRetentionDays is 7, below the minimum of 44 days');
     expect(message).toContain("bucketNamePrefix 'Acme' gives the bucket name 'Acme-storage'");
   });
 
@@ -164,6 +178,6 @@ describe('context validation', () => {
 
   test('an exports retention below the backend minimum fails the app with the reason', () => {
     const app = testApp({ exportsRetentionDays: '10' }, { builtinCloudFormationValidation: false });
-    expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 14 days');
+    expect(() => buildConvexStorageApp(app)).toThrow('exportsRetentionDays is 10, below the minimum of 44 days');
   });
 });

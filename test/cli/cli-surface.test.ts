@@ -115,3 +115,13 @@ test('env --print without the keys a provider needs exits 1 like writing, and pr
   expect(written).toMatchObject({ code: 1, stderr: expect.stringMatching(/Refusing to write .*needs access keys and none are set/) });
   expect((await cli([...MINIO, '--print'], { cwd: tmp.dir, env: KEYS })).code).toBe(0);
 });
+
+test('env keeps a line of the user\'s that the loader cannot read, and warns with its line number', async () => {
+  writeFileSync(join(tmp.dir, '.env'), "# mine\nINSTANCE_SECRET='abc'\nno equals sign\nS3_STORAGE_FILES_BUCKET=\"unterminated\n");
+  const run = await cli(MINIO, { cwd: tmp.dir, env: KEYS });
+  expect(run.code).toBe(0);
+  expect(run.stderr).toMatch(/^warning: .*\.env line 3: 'no equals sign' is not a NAME=value assignment/m);
+  // The unterminated value of one of env's own variables is rewritten, so no warning for it.
+  expect(run.stderr).not.toMatch(/never closed/);
+  expect(readFileSync(join(tmp.dir, '.env'), 'utf8')).toMatch(/^# mine\nINSTANCE_SECRET='abc'\nno equals sign\nS3_STORAGE_FILES_BUCKET='myapp-files'\n/);
+});

@@ -110,7 +110,8 @@ test('single-bucket layout: one probe, reported for each of the five variables',
   expect(report.variables.map((v) => v.bucket)).toEqual(Array(5).fill(SINGLE));
   expect(report.variables.every((v) => v.result?.variables.length === 5)).toBe(true);
   expect(stderr.match(/start multipart upload: ok/g)).toHaveLength(1);
-  expect(report.findings.map((f) => f.level)).toEqual(['info']);
+  // (s3rver is plain http: that warning is tested on its own below.)
+  expect(report.findings.filter((f) => f.variable !== 'S3_ENDPOINT_URL').map((f) => f.level)).toEqual(['info']);
 });
 
 test('unknown access key: names AWS_ACCESS_KEY_ID', async () => {
@@ -479,7 +480,7 @@ describe('credentials from the default chain (role mode)', () => {
         env: { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAOTHERKEY00000000', AWS_SECRET_ACCESS_KEY: 'other' },
       });
       const report = JSON.parse(withKeys.stdout) as VerifyReport;
-      expect(report.findings.filter((f) => f.level === 'warning')).toEqual([]);
+      expect(report.findings.filter((f) => f.level === 'warning' && f.variable !== 'S3_ENDPOINT_URL')).toEqual([]);
       expect(report.credentials).toMatch(/^keys from .*keys\.env \(AWS_ACCESS_KEY_ID S3RVER\)$/);
       expect(withKeys.code).toBe(0);
     } finally {
@@ -530,11 +531,23 @@ describe('the variables themselves', () => {
   });
 
   test('--file-only on good variables: says the buckets were not probed, not that the storage works', async () => {
-    const run = await cli(['verify', '--file', envFile('file-only.env'), '--file-only'], { cwd: tmp.dir });
+    const run = await cli(['verify', '--file', envFile('file-only.env', { S3_ENDPOINT_URL: 'https://minio.example.com' }), '--file-only'], { cwd: tmp.dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/\nResult: variables OK; buckets not probed \(--file-only\)\.\n$/);
     expect(run.stdout).not.toMatch(/the backend can use this storage/);
     expect(run.stderr).not.toMatch(/Probing/);
+  });
+
+  test('an http:// S3_ENDPOINT_URL warns that Node actions with externalPackages cannot upload to it; https does not', async () => {
+    const http = await cli(['verify', '--file', envFile('http.env', { S3_ENDPOINT_URL: 'http://minio.internal:9000' }), '--file-only', '--json'], { cwd: tmp.dir });
+    expect(http.code).toBe(0);
+    const findings = (JSON.parse(http.stdout) as VerifyReport).findings.filter((f) => f.variable === 'S3_ENDPOINT_URL');
+    expect(findings).toEqual([expect.objectContaining({ level: 'warning' })]);
+    expect(findings[0].message).toMatch(/^S3_ENDPOINT_URL='http:\/\/minio.internal:9000' is plain http:\/\/: Node actions that use externalPackages cannot deploy, because the backend's Node executor uploads their packages only to https: URLs/);
+    const human = await cli(['verify', '--file', envFile('http-human.env', { S3_ENDPOINT_URL: 'http://minio.internal:9000' }), '--file-only'], { cwd: tmp.dir });
+    expect(human.stdout).toMatch(/externalPackages cannot deploy/);
+    const https = await cli(['verify', '--file', envFile('https.env', { S3_ENDPOINT_URL: 'https://minio.internal:9000' }), '--file-only', '--json'], { cwd: tmp.dir });
+    expect((JSON.parse(https.stdout) as VerifyReport).findings.filter((f) => f.variable === 'S3_ENDPOINT_URL')).toEqual([]);
   });
 
   test('human output names the setting; --process-env reads the environment', async () => {
@@ -542,5 +555,51 @@ describe('the variables themselves', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/S3_STORAGE_EXPORTS_BUCKET +- +NOT SET/);
     expect(run.stdout).toMatch(/Result: FAILED \(5 variable problems\)/);
+  });
+});
+
+describe('object lock and AWS_S3_DISABLE_CHECKSUMS', () => {
+  /** Answers GetObjectLockConfiguration for `bucket` with a default retention, as S3 documents it. */
+  const lockedBucket = (locked: string): RequestFilter => (req, res) => {
+    const { bucket, key, query } = requestTarget(req);
+    if (req.method !== 'GET' || key !== '' || !query.has('object-lock')) return false;
+    if (bucket !== locked) return s3Error(res, 404, 'ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket');
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled>'
+      + '<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>30</Days></DefaultRetention></Rule></ObjectLockConfiguration>');
+    return true;
+  };
+
+  test('checksums disabled against a bucket with a default retention: refused before any write, naming the setting', async () => {
+    const files = BUCKETS[STORAGE_KINDS.findIndex((k) => k.kind === 'files')];
+    const proxy = await s3.withFilter(lockedBucket(files));
+    try {
+      const { code, report, stderr } = await verify(envFile('locked.env', { S3_ENDPOINT_URL: proxy.endpoint }));
+      expect(code).toBe(1);
+      expect(report.findings.filter((f) => f.level === 'error')).toEqual([expect.objectContaining({
+        variable: 'AWS_S3_DISABLE_CHECKSUMS',
+        message: expect.stringContaining(`bucket ${files} (S3_STORAGE_FILES_BUCKET) has S3 Object Lock with a default retention (GOVERNANCE, 30 days)`),
+      })]);
+      expect(report.skipped).toMatch(/cannot write to buckets with an object lock retention/);
+      expect(report.variables.every((v) => v.result === undefined)).toBe(true);
+      expect(stderr).toMatch(/Not probing/);
+      expectNoProbeLeft(BUCKETS);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('with checksums on, the lock is not asked about (the backend\'s checksummed parts satisfy it)', async () => {
+    const asked: string[] = [];
+    const proxy = await s3.withFilter((req) => {
+      if (requestTarget(req).query.has('object-lock')) asked.push(req.url ?? '');
+      return false;
+    });
+    try {
+      await verify(envFile('locked-checksums.env', { S3_ENDPOINT_URL: proxy.endpoint, AWS_S3_DISABLE_CHECKSUMS: undefined }));
+      expect(asked).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

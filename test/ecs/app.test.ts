@@ -102,6 +102,40 @@ test('context: every backend key is documented, ecs-only keys are rejected witho
   expect(readAppConfig(testApp()).backend).toBeUndefined();
 });
 
+test('context: disableBeacon, redactLogsToClient and metricsEndpoint reach the task, the presence flags only when true', () => {
+  const backendEnv = (templateJson: Record<string, any>): Record<string, string> => {
+    const def = Object.values(templateJson.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;
+    const backend = def.Properties.ContainerDefinitions.find((c: any) => c.Name === 'convex-backend');
+    return Object.fromEntries(backend.Environment.map((e: any) => [e.Name, e.Value]));
+  };
+  // The full app, as cdk synth builds it.
+  expect(backendEnv(variant('ecs-full').templateJson)).toMatchObject({ DISABLE_BEACON: 'true', REDACT_LOGS_TO_CLIENT: 'true', DISABLE_METRICS_ENDPOINT: 'true' });
+  const bare = backendEnv(variant('ecs').templateJson);
+  expect(bare.DISABLE_METRICS_ENDPOINT).toBe('true');
+  expect(bare).not.toHaveProperty('DISABLE_BEACON');
+  expect(bare).not.toHaveProperty('REDACT_LOGS_TO_CLIENT');
+  // Read from context: booleans, `false` kept as false (the construct then leaves the variable out).
+  const read = (context: Record<string, unknown>) => readAppConfig(testApp({ ecs: 'true', ...context })).backend;
+  expect(read({ disableBeacon: 'false', redactLogsToClient: false, metricsEndpoint: 'true' })).toMatchObject({ disableBeacon: false, redactLogsToClient: false, metricsEndpoint: true });
+  expect(() => read({ disableBeacon: 'yes' })).toThrow("disableBeacon: 'yes' is not valid; accepted values are 'true', 'false'.");
+  expect(() => readAppConfig(testApp({ metricsEndpoint: 'true' }))).toThrow('metricsEndpoint: only applies with ecs=true');
+});
+
+test('context: siteOrigin may carry a path (one domain), cloudOrigin may not', () => {
+  const config = readAppConfig(testApp({ ecs: 'true', cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' }));
+  expect(config.backend).toMatchObject({ cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' });
+  expect(() => readAppConfig(testApp({ ecs: 'true', cloudOrigin: 'https://api.example.com/http' }))).toThrow("cloudOrigin: cloudOrigin 'https://api.example.com/http' must be an origin without a path");
+});
+
+test('context: imageTag takes a commit SHA, a digest or latest; v1.2 is rejected with the accepted forms', () => {
+  const read = (imageTag: string) => () => readAppConfig(testApp({ ecs: 'true', imageTag }));
+  expect(read('v1.2')).toThrow("imageTag: imageTag 'v1.2' is not a version upstream publishes: expected a full 40-character commit SHA");
+  expect(read('v1.2')).toThrow("a digest 'sha256:' followed by 64 lowercase hex characters, or 'latest' (with a warning)");
+  for (const imageTag of ['0'.repeat(40), `sha256:${'0'.repeat(64)}`, 'latest']) {
+    expect(read(imageTag)().backend).toMatchObject({ imageTag });
+  }
+});
+
 const COMPLETE_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

@@ -95,6 +95,21 @@ describe('signals', () => {
   });
 });
 
+// The image's /bin/sh is dash, as here; bash in POSIX mode must run the script the same way.
+const BASH = ['/bin/bash', '/usr/bin/bash'].find((path) => existsSync(path));
+(BASH ? describe : describe.skip)('under bash --posix too', () => {
+  const shell = `${BASH}`;
+  test('SIGTERM reaches the backend as SIGINT; other signals unchanged; the exit status is the backend\'s', async () => {
+    const wrapper = run({ shell, env: { POSIXLY_CORRECT: '1' }, exitCode: 7 });
+    await wrapper.ready();
+    wrapper.signal('SIGHUP');
+    await wrapper.waitFor((e) => e.event === 'signal', 'SIGHUP at the stand-in');
+    wrapper.signal('SIGTERM');
+    expect(await wrapper.exited).toEqual({ code: 7, signal: null });
+    expect(wrapper.events().filter((e) => e.event === 'signal').map((e) => e.signal)).toEqual(['SIGHUP', 'SIGINT']);
+  });
+});
+
 describe('arguments, exit status, working directory', () => {
   test('the container command reaches the image entrypoint word for word', async () => {
     const args = ['--flag', 'two words', 'it\'s', '"quoted"', '$HOME', '*', 'back\\slash', 'new\nline', ''];

@@ -4,7 +4,7 @@
  * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { HEX_CHARACTERS, INSTANCE_SECRET_GENERATOR, INSTANCE_SECRET_LENGTH, InstanceSecret, NON_HEX_PRINTABLE_CHARACTERS } from '../../lib';
+import { HEX_CHARACTERS, INSTANCE_SECRET_GENERATOR, INSTANCE_SECRET_LENGTH, InstanceSecret, NON_HEX_PRINTABLE_CHARACTERS } from '../../lib/ecs/instance-secret';
 import { acknowledgmentsUnder, unitTestStack } from '../helpers/cdk-app';
 
 const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -10,8 +10,9 @@ import { IConstruct } from 'constructs';
 import {
   CREDENTIAL_VARS, ConvexBackend, ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexBackendVpc,
   ConvexDataVolume, ConvexDatabaseEngine, ConvexLogGroup, ConvexStorage, InstanceSecret, REQUIRED_S3_VARS, StorageEncryption,
-  fargateMemoryOptions, originProblems,
 } from '../../lib';
+import { fargateMemoryOptions } from '../../lib/ecs/fargate-sizes';
+import { originProblems } from '../../lib/ecs/origins';
 import { unitTestStack } from '../helpers/cdk-app';
 
 function fakeStorage(overrides: Partial<ConvexBackendStorage> = {}): ConvexBackendStorage {
@@ -83,13 +84,31 @@ describe('the data-persistence rule', () => {
 
 describe('images', () => {
   test.each([
-    ['v1.0 with spaces', 'not a valid image tag or digest'],
-    ['ghcr.io/get-convex/convex-backend:abc', 'not a valid image tag or digest'],
-    ['-leading-dash', 'not a valid image tag or digest'],
-    ['sha256:1234', 'not a valid image digest'],
-    [`sha256:${'A'.repeat(64)}`, 'not a valid image digest'],
-  ])('imageTag %p is rejected', (imageTag, message) => {
-    expect(errorOf(() => ({ imageTag }))).toContain(`imageTag '${imageTag}' is ${message}`);
+    ['v1.2', ''],
+    ['1.2.3', ''],
+    ['v1.0 with spaces', ''],
+    ['-leading-dash', ''],
+    ['ghcr.io/get-convex/convex-backend:abc', 'without the repository'],
+    ['652b828', 'A short SHA is not a tag'],
+    ['652B828B5129E6CDBCAA3C20EFA8D116D09FF3BF', 'write the SHA in lowercase'],
+  ])('imageTag %p is rejected with the accepted forms', (imageTag, hint) => {
+    const message = errorOf(() => ({ imageTag }));
+    expect(message).toContain(`imageTag '${imageTag}' is not a version upstream publishes: expected a full 40-character commit SHA in lowercase hex`);
+    expect(message).toContain("a digest 'sha256:' followed by 64 lowercase hex characters, or 'latest' (with a warning)");
+    expect(message).toContain(hint);
+  });
+
+  test.each([
+    ['sha256:1234'],
+    [`sha256:${'A'.repeat(64)}`],
+  ])('imageTag %p is rejected as a digest', (imageTag) => {
+    expect(errorOf(() => ({ imageTag }))).toContain(`imageTag '${imageTag}' is not a valid image digest`);
+  });
+
+  test('a commit SHA, a digest and latest are accepted', () => {
+    for (const imageTag of ['f'.repeat(40), `sha256:${'a'.repeat(64)}`, 'latest']) {
+      expect(() => backend(() => ({ imageTag }))).not.toThrow();
+    }
   });
 
   test('a digest is used with @, and the dashboard then needs its own version', () => {
@@ -101,7 +120,7 @@ describe('images', () => {
     expect(backend(() => ({ imageTag: digest, dashboard: true, dashboardImageTag: `sha256:${'b'.repeat(64)}` })).backend.dashboardContainer?.imageName)
       .toBe(`ghcr.io/get-convex/convex-dashboard@sha256:${'b'.repeat(64)}`);
     expect(errorOf(() => ({ dashboardImageTag: 'abc' }))).toContain('dashboardImageTag is set but dashboard is off');
-    expect(errorOf(() => ({ dashboard: true, dashboardImageTag: 'a b' }))).toContain("dashboardImageTag 'a b' is not a valid");
+    expect(errorOf(() => ({ dashboard: true, dashboardImageTag: 'a b' }))).toContain("dashboardImageTag 'a b' is not a version upstream publishes");
   });
 
   test('latest warns; a pinned tag does not', () => {
@@ -290,13 +309,29 @@ describe('origins', () => {
   test.each([
     ['api.example.com', 'is not a URL'],
     ['ftp://api.example.com', 'must start with https://'],
-    ['https://api.example.com/', 'must be an origin without a path'],
-    ['https://api.example.com/convex', 'must be an origin without a path'],
-    ['https://api.example.com?x=1', 'must be an origin without a path'],
     ['https://user:pw@api.example.com', 'must not contain credentials'],
   ])('%p is rejected', (origin, message) => {
     expect(errorOf(() => ({ cloudOrigin: origin }))).toContain(`cloudOrigin '${origin}' ${message}`);
     expect(errorOf(() => ({ siteOrigin: origin }))).toContain(`siteOrigin '${origin}' ${message}`);
+  });
+
+  test.each([
+    ['https://api.example.com/'],
+    ['https://api.example.com/convex'],
+    ['https://api.example.com?x=1'],
+  ])('cloudOrigin %p is rejected: no path, trailing slash or query', (origin) => {
+    expect(errorOf(() => ({ cloudOrigin: origin }))).toContain(`cloudOrigin '${origin}' must be an origin without a path, trailing slash, query or fragment`);
+  });
+
+  test('siteOrigin may carry a path (the one-domain layout), never a trailing slash, query or fragment', () => {
+    const { stack } = backend(() => ({ cloudOrigin: 'https://api.example.com', siteOrigin: 'https://api.example.com/http' }));
+    const def = Template.fromStack(stack).toJSON();
+    const container = (Object.values(def.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any).Properties.ContainerDefinitions[0];
+    expect(container.Environment).toContainEqual({ Name: 'CONVEX_SITE_ORIGIN', Value: 'https://api.example.com/http' });
+    expect(originProblems('siteOrigin', 'https://api.example.com/a/b', { allowPath: true })).toEqual([]);
+    for (const origin of ['https://api.example.com/http/', 'https://api.example.com/http?x=1', 'https://api.example.com/http#x', 'https://api.example.com/']) {
+      expect(errorOf(() => ({ siteOrigin: origin }))).toContain(`siteOrigin '${origin}' must not end in a slash or carry a query or fragment (e.g. https://site.convex.example.com, or https://api.convex.example.com/http on one domain)`);
+    }
   });
 
   test('scheme, host and port are accepted; unset origins warn', () => {
@@ -304,23 +339,18 @@ describe('origins', () => {
     expect(originProblems('cloudOrigin', 'http://10.0.0.5:3210')).toEqual([]);
     expect(warnings(backend(() => ({ cloudOrigin: undefined, ephemeralData: true })).backend).join('\n')).toContain('cloudOrigin/siteOrigin not set');
   });
-});
 
-describe('database CA bundle and start-up steps', () => {
-  test('a bundle with a private key, or no certificate, is rejected at synth with the reason', () => {
-    expect(errorOf(() => ({ databaseCaBundle: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' }))).toContain('databaseCaBundle holds a private key');
-    expect(errorOf(() => ({ databaseCaBundle: 'rds-ca-bundle.pem' }))).toContain('databaseCaBundle holds no PEM certificate');
-  });
-
-  test('a bundle given as a token is not checked', () => {
-    expect(() => backend(() => ({ databaseCaBundle: Lazy.string({ produce: () => 'x' }) }))).not.toThrow();
-  });
-
-  test('an empty step is rejected, as a prop and when added', () => {
-    expect(errorOf(() => ({ startupSteps: [{ description: 'ok', script: 'true' }, { description: ' ', script: '' }] })))
-      .toMatch(/startupSteps\[1\]: the description must be plain, non-empty text.*\n.*startupSteps\[1\]: the script is empty/);
-    const { backend: b } = backend();
-    expect(() => b.addStartupStep({ description: 'nothing', script: '\n' })).toThrow('Invalid start-up step for Test/Backend: the script is empty.');
+  test('plain http:// to a host that is not loopback warns, naming the origin; https and loopback do not', () => {
+    const warned = warnings(backend(() => ({ cloudOrigin: 'http://10.0.0.5:3210', siteOrigin: 'http://convex.internal/http' })).backend);
+    expect(warned).toEqual(expect.arrayContaining([
+      expect.stringContaining("cloudOrigin 'http://10.0.0.5:3210' is plain http:// to a host that is not loopback: browsers on HTTPS pages cannot use it"),
+      expect.stringContaining("siteOrigin 'http://convex.internal/http' is plain http://"),
+    ]));
+    expect(warned.join('\n')).toContain('admin keys, auth tokens and data would cross the network in clear text');
+    for (const local of [{ cloudOrigin: 'http://127.0.0.1:3210', siteOrigin: 'http://localhost:3211' }, { cloudOrigin: 'http://[::1]:3210', siteOrigin: 'https://s.example.com' }]) {
+      expect(warnings(backend(() => local).backend).join('\n')).not.toContain('plain http://');
+    }
+    expect(warnings(backend().backend).join('\n')).not.toContain('plain http://');
   });
 });
 

@@ -51,6 +51,12 @@ export interface EntrypointRunOptions {
   readonly exitCode?: number;
   /** The wrapper's working directory. */
   readonly cwd?: string;
+  /**
+   * The shell that runs the wrapper.
+   *
+   * @default /bin/sh (dash here, as in the image)
+   */
+  readonly shell?: string;
 }
 
 /** One run of the wrapper; call `cleanup()` when done (it kills what is left and removes files). */
@@ -65,7 +71,7 @@ export class EntrypointRun {
     this.directory = mkdtempSync(join(tmpdir(), 'cdk-convex-entrypoint-'));
     this.log = join(this.directory, 'stand-in.jsonl');
     writeFileSync(this.log, '');
-    this.child = spawn('/bin/sh', ['-c', options.script, ENTRYPOINT_NAME, ...STAND_IN_ENTRYPOINT, ...(options.args ?? [])], {
+    this.child = spawn(options.shell ?? '/bin/sh', ['-c', options.script, ENTRYPOINT_NAME, ...STAND_IN_ENTRYPOINT, ...(options.args ?? [])], {
       detached: true,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,8 @@
  * packs, the built-in CloudFormation validation, Control Tower's cfn-guard rules).
  *
  * TO ADD A VARIANT: add one entry to VARIANTS below (a name and its context values), then read
- * it in your test with `synthesizedVariant('<name>')`. Nothing else: every variant is
+ * it in your test with `synthesizedVariant('<name>')`, and commit its upgrade baseline
+ * (`UPDATE_UPGRADE_BASELINES=true npx jest test/security/upgrade-safety.test.ts`). Every variant is
  * synthesized once per `npm test` run, in one background process shared by all jest workers
  * (test/helpers/synthesize-variants.ts), checked against cdk-nag and the CloudFormation
  * validation (test/app/variants.test.ts) and against Control Tower's rules
@@ -46,8 +47,9 @@ export const VARIANTS = {
     context: {
       ecs: 'true', encryption: 'kms', dashboard: 'true', instanceName: 'acme-prod',
       cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com', cpuArchitecture: 'arm64',
+      objectLock: 'true', disableBeacon: 'true', redactLogsToClient: 'true',
     },
-    covers: 'everything on: KMS, dashboard, public origins, instance name, Graviton',
+    covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton, the beacon off and logs redacted',
   },
   'ecs-destroy': {
     context: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
@@ -69,6 +71,18 @@ export const VARIANTS = {
   'role-vpc-endpoints': {
     context: { layout: 'single', encryption: 'kms', backendVpcEndpointIds: 'vpce-0a1b2c3d4e5f60718,vpce-1a2b3c4d' },
     covers: 'a backend role confined to the S3 endpoints of a VPC of your own, in one KMS bucket',
+  },
+  'ecs-postgres': {
+    context: { ecs: 'true', database: 'postgres' },
+    covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
+    expectedWarnings: [LOCAL_ORIGINS],
+  },
+  'ecs-postgres-prod': {
+    context: {
+      ecs: 'true', database: 'postgres', stage: 'prod', encryption: 'kms', instanceName: 'acme-prod',
+      cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
+    },
+    covers: 'the production database: Multi-AZ (stage prod), the storage key on the instance, its secret and its logs',
   },
 } satisfies Record<string, AppVariant>;
 

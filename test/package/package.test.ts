@@ -30,7 +30,10 @@ beforeAll(() => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'pipe' });
   }
   copyFileSync(join(ROOT, 'package.json'), join(packageDir, 'package.json'));
-  copyFileSync(join(ROOT, 'README.md'), join(packageDir, 'README.md'));
+  cpSync(join(ROOT, 'assets'), join(packageDir, 'assets'), { recursive: true });
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+    copyFileSync(join(ROOT, file), join(packageDir, file));
+  }
   mkdirSync(join(packageDir, dirname(BIN)), { recursive: true });
   copyFileSync(join(ROOT, BIN), join(packageDir, BIN));
   // What a consumer's install provides: its own aws-cdk-lib and constructs (peer dependencies).
@@ -169,4 +172,31 @@ test('the packaged CLI issues an admin key with its runtime dependencies, withou
   const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
   expect(pkg.verifyAdminKey(key, { instanceName: 'packaged', instanceSecret: secret })).toMatchObject({ memberId: 0, readOnly: false });
   expect(Object.keys(PACKAGE.dependencies)).toContain('@noble/ciphers');
+});
+
+test('ships the bundled backup function, which the compiled ConvexScheduledBackups finds', () => {
+  expect(packedFiles).toContain('assets/backup-function/index.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require(join(packageDir, 'dist', 'lib', 'index.js'));
+  expect(pkg.backupFunctionAssetDir()).toBe(join(packageDir, 'assets', 'backup-function'));
+  const stack = new Stack(unitTestApp(), 'ConsumerBackups');
+  const secret = new pkg.InstanceSecret(stack, 'Secret').secret;
+  new pkg.ConvexScheduledBackups(stack, 'Backups', { apiUrl: 'https://api.example.com', instanceName: 'consumer', instanceSecret: secret });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+});
+
+test('ships the Apache-2.0 LICENSE that package.json names, a changelog, and the metadata registries show', () => {
+  expect(packedFiles).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md']));
+  expect(PACKAGE.license).toBe('Apache-2.0');
+  const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+  expect(license).toMatch(/^\s*Apache License\n\s*Version 2\.0, January 2004\n\s*http:\/\/www\.apache\.org\/licenses\/\n/);
+  expect(license).toContain('END OF TERMS AND CONDITIONS');
+  expect(PACKAGE.repository).toEqual({ type: 'git', url: expect.stringMatching(/^git\+https:\/\/github\.com\/[^/]+\/cdk-convex-storage\.git$/) });
+  expect(PACKAGE.keywords).toEqual(expect.arrayContaining(['aws-cdk', 'convex', 's3']));
+  // Keep a Changelog: an Unreleased section on top, changes grouped under the standard headings.
+  const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
+  expect(changelog).toMatch(/^# Changelog\n/);
+  const sections = [...changelog.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  expect(sections[0]).toBe('[Unreleased]');
+  expect([...changelog.matchAll(/^### (.+)$/gm)].map((m) => m[1]).filter((h) => !['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security'].includes(h))).toEqual([]);
 });

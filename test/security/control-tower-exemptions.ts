@@ -7,7 +7,7 @@
  * `resource` matches the failing resource's logical ID (stable: an upgrade never renames one);
  * `variants` limits the entry to those variants of test/helpers/variants.ts (default: any).
  */
-import type { VariantName } from '../helpers/variants';
+import { VARIANT_NAMES, VariantName } from '../helpers/variants';
 
 export interface ControlTowerExemption {
   /** The control, as its rule file is named: `ct-s3-pr-9`. */
@@ -23,7 +23,9 @@ export interface ControlTowerExemption {
 const DATA_BUCKETS = /^Storage(Exports|SnapshotImports|Modules|Files|Search|Storage)Bucket[0-9A-F]{8}$/;
 const ACCESS_LOG_BUCKET = /^StorageAccessLogsBucket[0-9A-F]{8}$/;
 const TASK_DEFINITION = /^BackendTaskDefinition[0-9A-F]{8}$/;
-const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url'];
+const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url', 'ecs-postgres'];
+/** The managed database's instance (context database=postgres). */
+const DATABASE_INSTANCE = /^BackendDatabaseInstance[0-9A-F]{8}$/;
 
 export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
@@ -43,16 +45,32 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     reason: 'Nothing consumes S3 event notifications: the backend finds its objects by key, and a notification target without a consumer would only add a queue or topic to secure. Access logs and CloudTrail record the activity.',
   },
   {
-    rule: 'ct-s3-pr-9', resource: new RegExp(`${DATA_BUCKETS.source}|${ACCESS_LOG_BUCKET.source}`),
-    reason: 'TEMPORARY (issue 9, object lock in progress): object lock is being added to the files and exports buckets.',
+    rule: 'ct-s3-pr-9', resource: /^Storage(Files|Exports)Bucket[0-9A-F]{8}$/, variants: VARIANT_NAMES.filter((n) => n !== 'ecs-full'),
+    reason: 'Object lock is off unless objectLock=true (the ecs-full variant has it): CloudFormation cannot add it to an existing bucket (ObjectLockEnabled is create-only in the resource specification), so a default of on would replace the files and exports buckets of every deployment made before it with new, empty ones.',
   },
   {
-    rule: 'ct-kms-pr-3', resource: /^StorageEncryptionKey[0-9A-F]{8}$/,
-    reason: 'TEMPORARY (issue 9, in progress): the kms:CreateGrant guard (kms:GrantIsForAWSResource) is being added to the storage key policy.',
+    rule: 'ct-s3-pr-9', resource: /^Storage(SnapshotImports|Modules|Search|Storage)Bucket[0-9A-F]{8}$/,
+    reason: 'No default retention is possible or useful here: the modules bucket takes the Node executor\'s presigned PUT, which carries neither Content-MD5 nor a checksum header and which S3 refuses under a default retention (the single layout\'s one bucket holds modules too); imports are copies of archives their uploader has, search indexes are rebuilt from the documents. Versioning with a 30-day noncurrent window covers overwrites and deletes.',
   },
   {
-    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(Logs|NetworkFlowLogs)LogGroup[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url'],
-    reason: 'With encryption=s3 the app has no customer-managed key, and CloudWatch Logs encrypts every log group at rest with its own key; encryption=kms encrypts both log groups with the storage key and passes this control.',
+    rule: 'ct-s3-pr-9', resource: ACCESS_LOG_BUCKET,
+    reason: 'S3 server access log delivery does not support a destination bucket with a default object lock retention; the log bucket is versioned, private, and written only by the logging service.',
+  },
+  {
+    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(LogsLogGroup|NetworkFlowLogsLogGroup|DatabaseLogs(postgresql|upgrade))[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url', 'ecs-postgres'],
+    reason: 'With encryption=s3 the app has no customer-managed key, and CloudWatch Logs encrypts every log group at rest with its own key; encryption=kms encrypts the container, flow and database log groups with the storage key and passes this control.',
+  },
+  {
+    rule: 'ct-rds-pr-1', resource: DATABASE_INSTANCE, variants: ['ecs-postgres'],
+    reason: 'Single-AZ by choice outside stage prod: a standby doubles the instance cost of a dev or staging database, which point-in-time recovery restores after an Availability Zone outage. Stage prod (the ecs-postgres-prod variant) and -c databaseMultiAz=true get a Multi-AZ standby and pass this control.',
+  },
+  {
+    rule: 'ct-rds-pr-7', resource: DATABASE_INSTANCE,
+    reason: 'The backend cannot use IAM database authentication: it reads one static postgres://user:password@host:port URL at start and opens connections with it for as long as it runs, while an IAM token is a password that expires after 15 minutes. Access is held by the security group (the backend\'s tasks only), TLS required by the server (rds.force_ssl=1) and verified by the backend, and a generated password in Secrets Manager.',
+  },
+  {
+    rule: 'ct-rds-pr-30', resource: DATABASE_INSTANCE, variants: ['ecs-postgres'],
+    reason: 'encryption=s3 (the default) is the chosen mode: the database is encrypted at rest with the AWS managed key aws/rds, no key to manage or pay for; encryption=kms encrypts it (and its snapshots, secret and logs) with the storage key and passes this control.',
   },
   {
     rule: 'ct-ecs-pr-3', resource: TASK_DEFINITION,
@@ -60,10 +78,7 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   },
   {
     rule: 'ct-ecs-pr-6', resource: TASK_DEFINITION,
-    reason: 'TEMPORARY (issue 9, in progress): the writable paths of the image are being established for a read-only root file system.',
+    reason: 'OPEN ITEM (issue 9): the paths the upstream image writes besides /convex/data (the entrypoint\'s generated credentials, the Node executor\'s module cache and temporary files) have not been established from its scripts yet; a read-only root file system without writable volumes on exactly those paths would stop the backend.',
   },
-  {
-    rule: 'ct-ecs-pr-7', resource: TASK_DEFINITION,
-    reason: 'TEMPORARY (issue 9, in progress): a hard memory limit per container is being added.',
-  },
+
 ];

@@ -94,7 +94,11 @@ describe.each([
         expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
         expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
       ]));
-      expect(JSON.stringify(statements)).not.toContain('s3:x-amz-server-side-encryption');
+      // An encryption header is never demanded: a statement on one applies only when it is sent.
+      for (const statement of statements.filter((st) => JSON.stringify(st).includes('s3:x-amz-server-side-encryption'))) {
+        expect(statement.Effect).toBe('Deny');
+        expect(Object.values(statement.Condition.Null)).toEqual(['false']);
+      }
     }
   });
 
@@ -193,6 +197,7 @@ describe('ConvexStorage, KMS encryption', () => {
     expect(key.DeletionPolicy).toBe('Retain');
     for (const bucket of Object.values(dataBuckets(template))) {
       expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toEqual([{
+        BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] },
         BucketKeyEnabled: true,
         ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } },
       }]);
@@ -242,9 +247,9 @@ describe('ConvexStorage, options', () => {
   });
 
   test('retention and lifecycle settings', () => {
-    const { template } = build({ exportsRetentionDays: 14, importsRetentionDays: 3, noncurrentVersionRetentionDays: 90, abortIncompleteMultipartUploadDays: 2, accessLogRetentionDays: 30 });
-    expect(rulesOf(bucketWithLogPrefix(template, 'exports/'))['expire-current-objects'].ExpirationInDays).toBe(14);
-    expect(rulesOf(bucketWithLogPrefix(template, 'snapshot-imports/'))['expire-current-objects'].ExpirationInDays).toBe(3);
+    const { template } = build({ exportsRetentionDays: 44, importsRetentionDays: 7, noncurrentVersionRetentionDays: 90, abortIncompleteMultipartUploadDays: 2, accessLogRetentionDays: 30 });
+    expect(rulesOf(bucketWithLogPrefix(template, 'exports/'))['expire-current-objects'].ExpirationInDays).toBe(44);
+    expect(rulesOf(bucketWithLogPrefix(template, 'snapshot-imports/'))['expire-current-objects'].ExpirationInDays).toBe(7);
     for (const bucket of Object.values(dataBuckets(template))) {
       expect(rulesOf(bucket)['expire-noncurrent-versions'].NoncurrentVersionExpiration.NoncurrentDays).toBe(90);
       expect(rulesOf(bucket)['abort-incomplete-multipart-uploads'].AbortIncompleteMultipartUpload.DaysAfterInitiation).toBe(2);
@@ -282,10 +287,18 @@ describe('ConvexStorage, options', () => {
 });
 
 describe('ConvexStorage validation', () => {
-  test('exports retention below 14 days explains why', () => {
-    expect(errorOf({ exportsRetentionDays: 7 })).toContain(
-      'exportsRetentionDays is 7, below the minimum of 14 days: the backend lists a finished export for 14 days',
+  test('exports retention below 44 days explains why: the backend lists an export until it deletes it', () => {
+    expect(errorOf({ exportsRetentionDays: 43 })).toContain(
+      'exportsRetentionDays is 43, below the minimum of 44 days: the backend keeps a finished export listed and downloadable until it deletes it itself, about 44 days after the request (it expires after 14 days and is deleted 30 days later)',
     );
+    expect(() => build({ exportsRetentionDays: 44 })).not.toThrow();
+  });
+
+  test('imports retention below 7 days explains why: the backend may read an import for 7 days', () => {
+    expect(errorOf({ importsRetentionDays: 6 })).toContain(
+      'importsRetentionDays is 6, below the minimum of 7 days: the backend may read an uploaded import for up to 7 days while it processes it',
+    );
+    expect(() => build({ importsRetentionDays: 7 })).not.toThrow();
   });
 
   test('retention options are rejected in the single layout', () => {

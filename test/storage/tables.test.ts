@@ -1,6 +1,8 @@
 import { PRESENCE_FLAG_VARS, REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS, describeVariable, outputKeyFor, strictBoolean } from '../../lib/backend-env';
 import { formatDotEnvLine, parseDotEnv, parseDotEnvLines, renderDotEnv } from '../../lib/dotenv';
-import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, storageKind } from '../../lib/storage-kinds';
+import {
+  EXPORT_EXPIRY_DAYS, EXPORT_LISTED_DAYS, LIFECYCLE_DEFAULTS, MAX_EXPIRED_SNAPSHOT_AGE_DAYS, MAX_IMPORT_AGE_DAYS, STORAGE_KINDS, storageKind,
+} from '../../lib/storage-kinds';
 
 describe('the storage table', () => {
   test('names the five variables the backend reads, once each', () => {
@@ -31,9 +33,13 @@ describe('the storage table', () => {
     }
   });
 
-  test('keeps exports at least 14 days, the time the backend lists an export', () => {
+  test('keeps exports at least 44 days (14-day expiry + 30 days before the backend deletes them), imports at least 7', () => {
     const exports = storageKind('exports').currentObjects;
-    expect(exports).toMatchObject({ expires: true, defaultDays: 45, minDays: 14, retentionSetting: 'exportsRetentionDays' });
+    expect(exports).toMatchObject({ expires: true, defaultDays: 45, minDays: 44, retentionSetting: 'exportsRetentionDays' });
+    expect(EXPORT_LISTED_DAYS).toBe(EXPORT_EXPIRY_DAYS + MAX_EXPIRED_SNAPSHOT_AGE_DAYS);
+    expect([EXPORT_EXPIRY_DAYS, MAX_EXPIRED_SNAPSHOT_AGE_DAYS, MAX_IMPORT_AGE_DAYS]).toEqual([14, 30, 7]);
+    const imports = storageKind('snapshotImports').currentObjects;
+    expect(imports).toMatchObject({ expires: true, defaultDays: 30, minDays: 7, retentionSetting: 'importsRetentionDays' });
   });
 
   test('lets the backend delete only in the exports bucket', () => {

@@ -106,12 +106,17 @@ export function entrypointScript(steps: readonly EntrypointStep[] = []): string 
     // Word splitting of "received sent" is intended.
     'if [ -n "$convex_entrypoint_pending" ]; then convex_entrypoint_forward $convex_entrypoint_pending; fi',
     // `wait` returns early (above 128) when a trapped signal arrives: wait again while the
-    // backend runs. A finished backend stays known (a zombie) until `wait` reaps it.
+    // backend runs. Once it has gone, one more `wait` gives its real status even if the last one
+    // was cut short after the shell had reaped it (dash keeps it; bash answers 127 "not a child",
+    // and the status already read stands).
     'while :; do',
     '  wait "$convex_entrypoint_pid"',
     '  convex_entrypoint_status=$?',
     '  kill -0 "$convex_entrypoint_pid" 2>/dev/null || break',
     'done',
+    'wait "$convex_entrypoint_pid" 2>/dev/null',
+    'convex_entrypoint_last=$?',
+    '[ "$convex_entrypoint_last" -eq 127 ] || convex_entrypoint_status=$convex_entrypoint_last',
     'exit "$convex_entrypoint_status"',
     '',
   ].join('\n');
