@@ -8,6 +8,8 @@ import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStorageProp
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
+import type { ConvexServiceOptions } from '../stack/convex-storage-stack';
+import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
@@ -21,6 +23,8 @@ export interface AppConfig {
   readonly access: AccessSettings;
   /** The backend's ECS task definition (context `ecs=true`), else undefined. */
   readonly backend?: ConvexBackendOptions;
+  /** The running service (context `service=true`), else undefined; `backend` is then set too. */
+  readonly service?: ConvexServiceOptions;
   /** CloudFormation termination protection of the stack (default: on for stage `prod`). */
   readonly terminationProtection: boolean;
 }
@@ -54,6 +58,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
   ...BACKEND_CONTEXT_KEYS,
   ...DATABASE_CONTEXT_KEYS,
+  ...SERVICE_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -85,12 +90,14 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   for (const problem of convexStoragePropsProblems(storage)) {
     context.addProblem(problem);
   }
-  const backend = readBackendOptions(context, storage, stage);
+  const serviceOn = context.raw('service') === true || context.raw('service') === 'true';
+  const backend = readBackendOptions(context, storage, stage, serviceOn);
+  const service = readServiceOptions(context, backend?.dashboard === true);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, terminationProtection };
+  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, service, terminationProtection };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

@@ -30,6 +30,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     previousAccessKeySerial: config.access.previousAccessKeySerial,
     backendSourceIps: config.access.backendSourceIps && [...config.access.backendSourceIps],
     backend: config.backend,
+    service: config.service,
   });
   Validations.of(app).addPlugins(...compliancePacks());
   return { stack };
