@@ -135,7 +135,7 @@ function all(v: Variant, decision: string): Record<string, string> {
   return Object.fromEntries(backendRequests(v).map((r) => [r.label, decision]));
 }
 
-describe.each(['ecs', 'ecs-full', 'role-vpc-endpoints'] as const)('the backend role confined to its VPC (the %s variant)', (name) => {
+describe.each(['ecs', 'ecs-full', 'role-vpc-endpoints', 'service'] as const)('the backend role confined to its VPC (the %s variant)', (name) => {
   test('through its S3 endpoint, every request the backend makes is allowed', async () => {
     const v = variant(name);
     expect(home(name).through).toBe('endpoint');
