@@ -18,6 +18,18 @@ export function acknowledgeComplianceRule(scope: IConstruct, rule: string, reaso
 }
 
 /**
+ * The only actions {@link acknowledgeWildcardFindings} accepts on `Resource: '*'`: a Lambda
+ * function's management of its own network interfaces in a VPC. Lambda creates the interfaces,
+ * so their ARNs exist only afterwards, and the Describe calls support no resource at all; AWS's
+ * own AWSLambdaVPCAccessExecutionRole grants exactly these on '*'. Any other action on '*'
+ * throws.
+ */
+export const RESOURCE_STAR_ACTIONS: readonly string[] = [
+  'ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses',
+];
+
+/**
  * Acknowledges, one finding at a time, the wildcards of `document` that cdk-nag's
  * AwsSolutions-IAM5 reports on `scope` (`AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`,
  * `AwsSolutions-IAM5[Action::s3:GetObjectVersion*]`). A wildcard added later still fails
@@ -32,6 +44,10 @@ export function acknowledgeWildcardFindings(scope: IConstruct, document: iam.Pol
     }
     for (const resource of ([] as unknown[]).concat(statement.Resource ?? [])) {
       const flat = flattenReference(resource);
+      if (flat === '*' && !([] as unknown[]).concat(statement.Action ?? []).every((a) => typeof a === 'string' && RESOURCE_STAR_ACTIONS.includes(a))) {
+        // Every resource of a service is never a reviewed exception: scope the statement instead.
+        throw new Error(`acknowledgeWildcardFindings at ${scope.node.path}: a statement grants ${JSON.stringify(statement.Action)} on Resource '*', which is never acknowledged. Name the resource (a key ARN with kms:ViaService, a bucket ARN) instead.`);
+      }
       if (flat.includes('*')) findings.add(`Resource::${flat}`);
     }
   }

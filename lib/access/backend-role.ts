@@ -42,10 +42,15 @@ export class BackendRole extends Construct {
     this.role = new iam.Role(this, 'Role', {
       description: `Role of a self-hosted Convex backend (assumed by ${principal}) with least-privilege access to its S3 storage`,
       assumedBy: new iam.ServicePrincipal(principal, {
-        // ECS passes the account of the task to STS: only tasks of this account can assume the
-        // role (confused-deputy protection recommended for task roles).
+        // ECS passes the account of the task and an ARN in its region to STS: only tasks of this
+        // account and region can assume the role (confused-deputy protection recommended for
+        // task roles). Other services given here (EC2 instance profiles, Lambda) send neither
+        // key when they assume an execution role, so a condition would lock them out.
         conditions: principal === 'ecs-tasks.amazonaws.com'
-          ? { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } }
+          ? {
+            StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+            ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:ecs:${Stack.of(this).region}:${Stack.of(this).account}:*` },
+          }
           : undefined,
       }),
     });

@@ -1,7 +1,7 @@
 /**
  * `convex-storage verify`: checks a backend configuration the way the backend will use it.
  */
-import { AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS } from '../backend-env';
+import { AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, CREDENTIAL_VARS, INSTANCE_NAME, REQUIRED_S3_VARS, STRICT_BOOLEAN_VARS } from '../backend-env';
 import { STORAGE_KINDS } from '../storage-kinds';
 import { booleanFlag, parseFlags, timeoutFlag } from './args';
 import type { DotEnvProblem } from '../dotenv';
@@ -9,6 +9,7 @@ import { checkBackendEnv, envValue, fileProblemFindings, type EnvFinding } from 
 import { SOURCE_OPTIONS, loadBackendEnvFromFlags } from './env-source';
 import { EXIT, type CliIo } from './io';
 import { PROBE_STEPS, probeBucket, type BucketProbeResult, type ProbeTarget, type StepOutcome } from './probe';
+import { checksumsDisabledFinding, defaultRetentionOf } from './object-lock';
 import { backendS3Settings, createBackendS3Client, type BackendS3Settings } from './s3-client';
 import { bucketTargets } from './targets';
 
@@ -114,9 +115,19 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
   } else if (targets.length === 0) {
     skipped = 'no bucket variable is set';
   } else {
-    options.progress(`Probing ${targets.length} bucket${targets.length === 1 ? '' : 's'} ${describeSettings(settings, credentials)}`);
     const client = createBackendS3Client(values, { timeoutMs: options.timeoutMs, maxAttempts: MAX_ATTEMPTS });
     try {
+      // Without checksums no write reaches a bucket with a default retention: say why, not how it fails.
+      const locked = settings.checksums ? [] : (await Promise.all(targets.map(async (t) => ({ target: t, retention: await defaultRetentionOf(client, t.bucket) }))))
+        .filter((l) => l.retention !== undefined);
+      for (const { target, retention } of locked) {
+        findings.push(checksumsDisabledFinding(target.bucket, target.variables, retention!));
+      }
+      if (locked.length > 0) {
+        skipped = `${STRICT_BOOLEAN_VARS.disableChecksums}=true cannot write to buckets with an object lock retention (listed)`;
+        return { ok: false, source, settings, credentials, findings, variables: variableResults(values, results), skipped: reportSkipped(options, skipped) };
+      }
+      options.progress(`Probing ${targets.length} bucket${targets.length === 1 ? '' : 's'} ${describeSettings(settings, credentials)}`);
       const probed = await Promise.all(
         targets.map((target) =>
           probeBucket(client, target, {
@@ -132,17 +143,24 @@ export async function verifyEnv(values: ReadonlyMap<string, string>, source: str
       client.destroy();
     }
   }
-  if (skipped !== undefined) {
-    options.progress(`Not probing: ${skipped}.`);
-  }
+  if (skipped !== undefined) reportSkipped(options, skipped);
 
-  const variables = STORAGE_KINDS.map((kind) => {
-    const bucket = envValue(values, kind.envVar) ?? '';
-    return { variable: kind.envVar, bucket, result: results.get(bucket) };
-  });
+  const variables = variableResults(values, results);
   // Probes are skipped only for --file-only or when the variables already have errors.
   const ok = !findings.some((f) => f.level === 'error') && [...results.values()].every((r) => r.status !== 'failed');
   return { ok, source, settings, credentials, findings, variables, skipped };
+}
+
+function reportSkipped(options: VerifyOptions, skipped: string): string {
+  options.progress(`Not probing: ${skipped}.`);
+  return skipped;
+}
+
+function variableResults(values: ReadonlyMap<string, string>, results: ReadonlyMap<string, BucketProbeResult>): VerifyReport['variables'] {
+  return STORAGE_KINDS.map((kind) => {
+    const bucket = envValue(values, kind.envVar) ?? '';
+    return { variable: kind.envVar, bucket, result: results.get(bucket) };
+  });
 }
 
 /**

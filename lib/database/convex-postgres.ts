@@ -307,8 +307,9 @@ export class ConvexPostgres extends Construct implements ConvexDatabaseConnectio
     if (selected.some((s) => publicIds.has(s.subnetId))) {
       problems.push('vpcSubnets selects public subnets: the database belongs in isolated or private subnets (ec2.SubnetType.PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS), where nothing outside the VPC can route to it.');
     }
-    if (known(resolved.instanceIdentifier) && !/^[a-z](?!.*--)[a-z0-9-]{0,62}$/.test(resolved.instanceIdentifier) || resolved.instanceIdentifier.endsWith('-')) {
-      problems.push(`instanceIdentifier '${resolved.instanceIdentifier}' is not valid; RDS takes 1 to 63 lowercase letters, digits and hyphens, starting with a letter, without two hyphens in a row or one at the end.`);
+    const identifier = resolved.instanceIdentifier;
+    if (known(identifier) && (!/^[a-z](?!.*--)[a-z0-9-]{0,62}$/.test(identifier) || identifier.endsWith('-'))) {
+      problems.push(`instanceIdentifier '${identifier}' is not valid; RDS takes 1 to 63 lowercase letters, digits and hyphens, starting with a letter, without two hyphens in a row or one at the end.`);
     }
     const region = Stack.of(this).region;
     if (props.caCertificates === undefined && known(region) && rdsCaBundle(region) === undefined) {

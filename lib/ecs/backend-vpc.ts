@@ -69,8 +69,8 @@ export class ConvexBackendVpc extends Construct {
         ...(props.databaseSubnets ? [{ name: 'Database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }] : []),
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      // Closing the default security group needs a Lambda-backed custom resource; nothing here
-      // uses that group (see the acknowledgment below).
+      // Closing the default security group needs a Lambda-backed custom resource; no interface
+      // here is a member of that group (see the acknowledgment below).
       restrictDefaultSecurityGroup: false,
     });
     this.s3Endpoint = this.vpc.node.findChild('S3') as ec2.GatewayVpcEndpoint;
@@ -78,7 +78,7 @@ export class ConvexBackendVpc extends Construct {
       this.s3Endpoint.addToPolicy(statement);
     }
     const cfnVpc = this.vpc.node.defaultChild as ec2.CfnVPC;
-    acknowledgeComplianceRule(cfnVpc, 'VPCDefaultSecurityGroupClosed', 'No resource in this VPC uses its default security group: the data volume, its clients and the NAT gateway have their own groups, and the backend service is given one. Closing the default group needs a Lambda-backed custom resource (with its own role, runtime and logging findings) for no reduction in exposure; deny-by-default holds because nothing is attached to it.');
+    acknowledgeComplianceRule(cfnVpc, 'VPCDefaultSecurityGroupClosed', 'No network interface in this VPC is attached to its default security group: the data volume\'s mount targets and the backend\'s tasks get groups of their own, and the NAT gateway and the S3 gateway endpoint take no security group at all. A group with no members admits nothing. Closing its rules needs a Lambda-backed custom resource (with its own role, runtime and logging findings) for no reduction in exposure.');
     for (const subnet of this.vpc.publicSubnets) {
       acknowledgeComplianceRule(subnet, 'VPCNoUnrestrictedRouteToIGW', 'The public subnets hold only the NAT gateway, which needs a default route to the internet gateway to pull the backend image from ghcr.io and to reach the backend\'s public origin. They assign no public IPs; the backend and its data volume live in the private subnets, whose default route is the NAT gateway.');
     }
@@ -89,8 +89,16 @@ export class ConvexBackendVpc extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       purpose: 'VPC flow logs hold connection metadata (addresses, ports, byte counts), no payloads.',
     });
+    const stack = Stack.of(this);
     const flowLogRole = new ManagedPolicyRole(this, 'FlowLogRole', {
-      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
+      // Confused-deputy protection: the flow-log service passes the flow log's account and ARN,
+      // so only flow logs of this account and region can use the role.
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-flow-log/*` },
+        },
+      }),
       description: 'Delivers the flow logs of the Convex backend VPC to CloudWatch Logs',
     });
     this.vpc.addFlowLog('FlowLog', {

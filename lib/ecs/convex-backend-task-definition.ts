@@ -30,6 +30,9 @@ export type { OriginRules } from './origins';
 
 const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no secrets: the region, the five bucket names, the strict S3 booleans, INSTANCE_NAME, the public origins, on/off flags and, when given, the database CA certificates (public by nature), all of them but the certificates also visible as stack outputs. INSTANCE_SECRET and the database URL (or, for a managed database, its user and password; its host and port are plain) come from Secrets Manager through the container\'s secrets, and no AWS access key is set: the task role holds the access policy.';
 
+/** The dashboard's hard memory limit beside the backend: a Next.js server serving a few pages. */
+const DASHBOARD_MEMORY_MIB = 256;
+
 /**
  * A Fargate task definition that runs the self-hosted Convex backend on a `ConvexStorage`:
  * bucket environment from the storage, S3 access through the task role (no keys), a generated
@@ -163,6 +166,9 @@ export class ConvexBackendTaskDefinition extends Construct {
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'backend' }),
       stopTimeout,
+      // A hard limit per container (Control Tower CT.ECS.PR.7): the task's memory, less the
+      // dashboard's share when it runs beside the backend, so neither can starve the other.
+      memoryLimitMiB: props.dashboard && dashboardImageTag !== undefined ? memoryLimitMiB - DASHBOARD_MEMORY_MIB : memoryLimitMiB,
     });
 
     if (!props.database && props.vpc) {
@@ -194,6 +200,7 @@ export class ConvexBackendTaskDefinition extends Construct {
         environment: { [NEXT_PUBLIC_DEPLOYMENT_URL]: cloudOrigin },
         portMappings: [{ name: 'dashboard', containerPort: DASHBOARD_PORT, protocol: ecs.Protocol.TCP, appProtocol: ecs.AppProtocol.http }],
         logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'dashboard' }),
+        memoryLimitMiB: DASHBOARD_MEMORY_MIB,
       });
       this.dashboardContainer.addContainerDependencies({ container: this.backendContainer, condition: ecs.ContainerDependencyCondition.HEALTHY });
     }

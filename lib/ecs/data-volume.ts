@@ -20,6 +20,9 @@ const ACCESSED_VIA_MOUNT_TARGET = { Bool: { 'elasticfilesystem:AccessedViaMountT
 /** The access point a client mounts through. */
 const ACCESS_POINT_ARN_KEY = 'elasticfilesystem:AccessPointArn';
 
+/** The rule aws-ec2 renders for a group without egress (it matches no traffic). */
+const NO_EGRESS = { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 };
+
 /** Properties of {@link ConvexDataVolume}. */
 export interface ConvexDataVolumeProps {
   /** The VPC of the ECS service that runs the backend; mount targets go into it. */
@@ -119,17 +122,32 @@ export class ConvexDataVolume extends Construct {
       posixUser: { uid: DATA_VOLUME_POSIX_USER.uid, gid: DATA_VOLUME_POSIX_USER.gid },
     });
 
+    // The mount targets only answer NFS; they never open a connection.
+    const efsGroup = this.fileSystem.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup;
+    efsGroup.addPropertyOverride('SecurityGroupEgress', [NO_EGRESS]);
+
+    // The backend's egress, as narrow as it allows: NFS to this volume, and HTTPS/HTTP anywhere.
+    // HTTPS carries everything the task reaches on AWS (S3 through the gateway endpoint, Secrets
+    // Manager, CloudWatch Logs, ECR) and the image pull from ghcr.io; user code in actions calls
+    // arbitrary web APIs over HTTPS or HTTP, whose addresses nobody can list in advance. Every
+    // other port (SMTP, odd ports for exfiltration or mining pools) is closed; DNS and the time
+    // service of the VPC are not filtered by security groups. Add rules to clientSecurityGroup
+    // for anything else your functions need.
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
       vpc: props.vpc,
       description: 'Attach to the ECS service of the Convex backend: NFS access to its data volume',
-      allowAllOutbound: true,
+      allowAllOutbound: false,
     });
+    this.clientSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: AWS APIs, image pull, web APIs called by actions');
+    this.clientSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP: web APIs called by actions');
     this.allowClientsFrom(this.clientSecurityGroup);
   }
 
   /** Lets `peer` (e.g. your ECS service) reach the mount targets on NFS. */
   public allowClientsFrom(peer: ec2.IConnectable): void {
     this.fileSystem.connections.allowDefaultPortFrom(peer, 'NFS from the Convex backend');
+    // With egress restricted, the peer also needs the outbound rule to the mount targets.
+    peer.connections.allowTo(this.fileSystem, ec2.Port.tcp(efs.FileSystem.DEFAULT_PORT), 'NFS to the Convex data volume');
   }
 
   /**

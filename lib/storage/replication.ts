@@ -1,4 +1,4 @@
-import { aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardFindings } from '../compliance';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
@@ -42,7 +42,15 @@ export class StorageReplicationRole extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     this.role = new ManagedPolicyRole(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+      // Confused-deputy protection: S3 passes the source bucket's account and ARN, so only
+      // buckets of this account can make S3 assume the role. (Naming the buckets themselves
+      // would be a dependency cycle: each bucket's replication configuration names the role.)
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::*` },
+        },
+      }),
       description: 'Assumed by S3 to replicate the buckets of a self-hosted Convex backend',
     });
   }
@@ -66,8 +74,17 @@ export class StorageReplicationRole extends Construct {
   public grant(source: s3.IBucket, destination: s3.IBucket, sourceKey: kms.IKey | undefined, destinationKey: kms.IKey | undefined): void {
     source.grantReplicationPermission(this.role, {
       sourceDecryptionKey: sourceKey,
-      destinations: [{ bucket: destination, encryptionKey: destinationKey }],
+      destinations: [{ bucket: destination }],
     });
+    if (destinationKey) {
+      // Granted here rather than by aws-s3: a key of another environment would otherwise be
+      // granted on Resource '*'. Named by its ARN, and usable only by S3 in the key's region.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [destinationKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${keyRegion(destinationKey)}.amazonaws.com` } },
+      }));
+    }
   }
 
   /** Records why the object wildcards of the role's policy are needed; call after every grant. */
@@ -77,4 +94,11 @@ export class StorageReplicationRole extends Construct {
       acknowledgeWildcardFindings(policy, policy.document, 'S3 replication reads every object version of each named source bucket and writes every replica into its named destination bucket, so the object key space of exactly those buckets is the resource; only s3.amazonaws.com can assume this role.');
     }
   }
+}
+
+/** The region of a key: from its ARN when that is known, else its stack's. */
+function keyRegion(key: kms.IKey): string {
+  const arn = key.keyArn;
+  if (!Token.isUnresolved(arn)) return Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME).region ?? key.env.region;
+  return key.env.region;
 }

@@ -2,16 +2,17 @@
  * The stack's two access modes: role and IAM user, their outputs, the `.env` block, the secret
  * handling and cdk-nag. Each variant is synthesized once and shared by its tests.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { BackendAccessMode } from '../../lib/access/access-options';
 import { DOTENV_OUTPUT_MAX_LENGTH, parseSecretPlaceholder } from '../../lib/access/backend-dotenv';
 import { readAppConfig } from '../../lib/app/app-config';
 import { parseDotEnv } from '../../lib/dotenv';
 import { ConvexStorageStack, ConvexStorageStackProps } from '../../lib/stack/convex-storage-stack';
-import { StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
+import { ConvexStorage, StorageEncryption, StorageLayout } from '../../lib/storage/convex-storage';
+import { ConvexBackendVpc } from '../../lib/ecs/backend-vpc';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { acknowledgmentsUnder, nagFindings, testOutdir, unitTestApp } from '../helpers/cdk-app';
+import { acknowledgmentsUnder, nagFindings, testOutdir, unitTestApp, unitTestStack } from '../helpers/cdk-app';
 
 interface Variant {
   readonly app: App;
@@ -63,7 +64,10 @@ describe('role mode (default)', () => {
       Action: 'sts:AssumeRole',
       Effect: 'Allow',
       Principal: { Service: 'ecs-tasks.amazonaws.com' },
-      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } },
+      },
     }]);
     expect(role.Properties.ManagedPolicyArns).toEqual([v.stack.resolve(v.stack.storage.backendAccessPolicy.managedPolicyArn)]);
     for (const type of ['AWS::IAM::User', 'AWS::IAM::AccessKey', 'AWS::SecretsManager::Secret', 'AWS::IAM::Policy']) {
@@ -269,5 +273,24 @@ describe('validation errors', () => {
     expect(config.access).toEqual({ mode: 'user', trustedPrincipal: undefined, accessKeySerial: 3, previousAccessKeySerial: 2, ecsTaskDefinition: false, vpcEndpointRestricted: false });
     expect(config.storage.instanceName).toBe('prod-app');
     expect(readAppConfig(new Stack(new App({ outdir: testOutdir() }), 'P')).access.mode).toBe(BackendAccessMode.ROLE);
+  });
+});
+
+describe('confused-deputy conditions on every service trust policy', () => {
+  test('the replication role trusts S3 only for buckets of this account, the flow-log role only this account\'s flow logs', () => {
+    const stack = unitTestStack();
+    const destination = s3.Bucket.fromBucketArn(stack, 'Dest', 'arn:aws:s3:::replica-bucket');
+    new ConvexStorage(stack, 'Storage', { replication: { destinations: { files: destination } } });
+    new ConvexBackendVpc(stack, 'Network');
+    const roles = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, any>).filter((r) => r.Type === 'AWS::IAM::Role');
+    const trustOf = (service: string) => roles.map((r) => r.Properties.AssumeRolePolicyDocument.Statement[0]).find((st) => st.Principal.Service === service);
+    expect(trustOf('s3.amazonaws.com').Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']] } },
+    });
+    expect(trustOf('vpc-flow-logs.amazonaws.com').Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':vpc-flow-log/*']] } },
+    });
   });
 });

@@ -1,3 +1,6 @@
+import { aws_iam as iam } from 'aws-cdk-lib';
+import { acknowledgeWildcardFindings } from '../../lib/compliance';
+import { unitTestStack } from '../helpers/cdk-app';
 import {
   BackendAccessMode,
   accessSettingsProblems,
@@ -97,4 +100,19 @@ describe('the secret placeholder', () => {
     expect(parseSecretPlaceholder(values.get('AWS_SECRET_ACCESS_KEY') as string)).toBe(arn);
     expect([...values.keys()]).toEqual(['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
   });
+});
+
+test('the compliance helper refuses to acknowledge Resource \'*\'', () => {
+  const stack = unitTestStack();
+  const document = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['kms:Encrypt'], resources: ['*'] })] });
+  const policy = new iam.ManagedPolicy(stack, 'P', { document });
+  expect(() => acknowledgeWildcardFindings(policy, document, 'a reason')).toThrow("grants \"kms:Encrypt\" on Resource '*', which is never acknowledged");
+  // A scoped wildcard is still acknowledged, one finding at a time.
+  const scoped = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] })] });
+  expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'Q', { document: scoped }), scoped, 'a reason')).not.toThrow();
+  // Only a Lambda function's own network interfaces, which exist only once Lambda makes them, may be '*'.
+  const eni = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeSubnets'], resources: ['*'] })] });
+  expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'R', { document: eni }), eni, 'a reason')).not.toThrow();
+  const mixed = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['ec2:CreateNetworkInterface', 's3:GetObject'], resources: ['*'] })] });
+  expect(() => acknowledgeWildcardFindings(new iam.ManagedPolicy(stack, 'S', { document: mixed }), mixed, 'a reason')).toThrow("on Resource '*'");
 });

@@ -557,3 +557,49 @@ describe('the variables themselves', () => {
     expect(run.stdout).toMatch(/Result: FAILED \(5 variable problems\)/);
   });
 });
+
+describe('object lock and AWS_S3_DISABLE_CHECKSUMS', () => {
+  /** Answers GetObjectLockConfiguration for `bucket` with a default retention, as S3 documents it. */
+  const lockedBucket = (locked: string): RequestFilter => (req, res) => {
+    const { bucket, key, query } = requestTarget(req);
+    if (req.method !== 'GET' || key !== '' || !query.has('object-lock')) return false;
+    if (bucket !== locked) return s3Error(res, 404, 'ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket');
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled>'
+      + '<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>30</Days></DefaultRetention></Rule></ObjectLockConfiguration>');
+    return true;
+  };
+
+  test('checksums disabled against a bucket with a default retention: refused before any write, naming the setting', async () => {
+    const files = BUCKETS[STORAGE_KINDS.findIndex((k) => k.kind === 'files')];
+    const proxy = await s3.withFilter(lockedBucket(files));
+    try {
+      const { code, report, stderr } = await verify(envFile('locked.env', { S3_ENDPOINT_URL: proxy.endpoint }));
+      expect(code).toBe(1);
+      expect(report.findings.filter((f) => f.level === 'error')).toEqual([expect.objectContaining({
+        variable: 'AWS_S3_DISABLE_CHECKSUMS',
+        message: expect.stringContaining(`bucket ${files} (S3_STORAGE_FILES_BUCKET) has S3 Object Lock with a default retention (GOVERNANCE, 30 days)`),
+      })]);
+      expect(report.skipped).toMatch(/cannot write to buckets with an object lock retention/);
+      expect(report.variables.every((v) => v.result === undefined)).toBe(true);
+      expect(stderr).toMatch(/Not probing/);
+      expectNoProbeLeft(BUCKETS);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('with checksums on, the lock is not asked about (the backend\'s checksummed parts satisfy it)', async () => {
+    const asked: string[] = [];
+    const proxy = await s3.withFilter((req) => {
+      if (requestTarget(req).query.has('object-lock')) asked.push(req.url ?? '');
+      return false;
+    });
+    try {
+      await verify(envFile('locked-checksums.env', { S3_ENDPOINT_URL: proxy.endpoint, AWS_S3_DISABLE_CHECKSUMS: undefined }));
+      expect(asked).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -4,11 +4,13 @@
  * database's context keys.
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { ConvexBackend, ConvexStorage } from '../../lib';
 import { CONTEXT_KEYS, readAppConfig } from '../../lib/app/app-config';
 import { DATABASE_CONTEXT_KEYS } from '../../lib/app/database-context';
 import { testApp, unitTestApp } from '../helpers/cdk-app';
 import { synthesizedVariant } from '../helpers/variants';
+import { ConvexWithPostgresStack } from '../../examples/postgres-on-your-cluster';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:convex-db-AbC12f';
 
@@ -135,4 +137,19 @@ test('ConvexBackend: postgres names the database after the task\'s INSTANCE_NAME
   const other = new Stack(unitTestApp(), 'Other');
   expect(() => new ConvexBackend(other, 'Backend', { storage: new ConvexStorage(other, 'Storage'), postgres: {}, databaseUrlSecretArn: ARN, ephemeralData: true }))
     .toThrow(/postgres: databaseUrlSecretArn already gives the backend a database of your own[\s\S]*ephemeralData: the data lives in the database that postgres creates/);
+});
+
+test('the README example synthesizes: a Multi-AZ database in the isolated subnets, open to the service\'s tasks only', () => {
+  const stack = new ConvexWithPostgresStack(unitTestApp(), 'ConvexWithPostgres', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const json = Template.fromStack(stack).toJSON();
+  const [[, instance]] = resources(json, 'AWS::RDS::DBInstance');
+  expect(instance.Properties).toMatchObject({ MultiAZ: true, DBName: 'acme_prod' });
+  expect(resources(json, 'AWS::RDS::DBSubnetGroup')[0][1].Properties.SubnetIds).toEqual(['subnet-0cccccccccccccccc', 'subnet-0dddddddddddddddd']);
+  const [[tasksId]] = resources(json, 'AWS::EC2::SecurityGroup').filter(([id]) => id.startsWith('Tasks'));
+  expect(resources(json, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties.SourceSecurityGroupId)).toEqual([{ 'Fn::GetAtt': [tasksId, 'GroupId'] }]);
+  const [[, service]] = resources(json, 'AWS::ECS::Service');
+  expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([{ 'Fn::GetAtt': [tasksId, 'GroupId'] }]);
+  const [[, taskDefinition]] = resources(json, 'AWS::ECS::TaskDefinition');
+  const ca = taskDefinition.Properties.ContainerDefinitions[0].Environment.find((e: any) => e.Name === 'CONVEX_ENTRYPOINT_DATABASE_CA_BUNDLE');
+  expect(ca.Value).toContain('-----BEGIN CERTIFICATE-----');
 });

@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { RDS_CA_CERTIFICATES } from '../../lib/database/rds-ca-certificates.generated';
 import { RDS_CA_CERTIFICATES_SOURCE, RDS_CA_REGIONS, rdsCaBundle } from '../../lib/database/rds-ca-bundles';
+import { databaseCaBundleProblems } from '../../lib/ecs/entrypoint/database-ca-bundle';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pin = require('../../scripts/pin-rds-ca-certificates.js') as {
@@ -81,4 +82,8 @@ test('rdsCaBundle joins a region\'s certificates into one PEM file; unknown regi
   for (const region of ['xx-nowhere-1', 'us-gov-west-1', '__proto__', 'constructor', '']) {
     expect(rdsCaBundle(region)).toBeUndefined();
   }
+});
+
+test('every region\'s bundle is one the task definition takes: certificates only, small enough for it', () => {
+  for (const region of RDS_CA_REGIONS) expect(databaseCaBundleProblems(region, rdsCaBundle(region)!)).toEqual([]);
 });

@@ -51,3 +51,22 @@ test('CDK\'s own client grants do not bring back the allow-any-principal stateme
   }
   expect(policy.Statement.map((s) => s.Sid)).toEqual(DENIES);
 });
+
+test('the mount targets\' group opens no connection; the client group reaches only NFS on the volume and HTTP(S)', () => {
+  const stack = unitTestStack();
+  const volume = new ConvexDataVolume(stack, 'Volume', { vpc: new ec2.Vpc(stack, 'Vpc') });
+  const json = Template.fromStack(stack).toJSON();
+  const efsGroupId = stack.resolve((volume.fileSystem.connections.securityGroups[0].node.defaultChild as CfnElement).logicalId);
+  const clientGroupId = stack.resolve((volume.clientSecurityGroup.node.defaultChild as CfnElement).logicalId);
+  expect(json.Resources[efsGroupId].Properties.SecurityGroupEgress).toEqual([
+    { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+  ]);
+  expect(json.Resources[clientGroupId].Properties.SecurityGroupEgress.map((r: any) => [r.CidrIp, r.IpProtocol, r.FromPort, r.ToPort])).toEqual([
+    ['0.0.0.0/0', 'tcp', 443, 443],
+    ['0.0.0.0/0', 'tcp', 80, 80],
+  ]);
+  const egress = Object.values(json.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress');
+  expect(egress.map((r) => [r.Properties.GroupId, r.Properties.FromPort, r.Properties.DestinationSecurityGroupId])).toEqual([
+    [{ 'Fn::GetAtt': [clientGroupId, 'GroupId'] }, 2049, { 'Fn::GetAtt': [efsGroupId, 'GroupId'] }],
+  ]);
+});

@@ -454,3 +454,12 @@ describe('with a database and KMS storage', () => {
     expect(taskDefinition(variants().database)).toMatchObject({ Cpu: '2048', Memory: '8192', RuntimePlatform: { CpuArchitecture: 'ARM64' } });
   });
 });
+
+test('every container has a hard memory limit: the task\'s memory, shared with the dashboard when it runs beside the backend', () => {
+  const containersOf = (v: Variant) => (Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any).Properties.ContainerDefinitions;
+  const [backend, dashboard] = containersOf(variants().efs);
+  expect([backend.Name, backend.Memory, dashboard.Name, dashboard.Memory]).toEqual(['convex-backend', 2048 - 256, 'convex-dashboard', 256]);
+  const td = (v: Variant) => (Object.values(v.json.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any).Properties;
+  const [alone] = containersOf(variants().database);
+  expect(alone.Memory).toBe(Number(td(variants().database).Memory));
+});

@@ -3,7 +3,8 @@
  * packs, the built-in CloudFormation validation, Control Tower's cfn-guard rules).
  *
  * TO ADD A VARIANT: add one entry to VARIANTS below (a name and its context values), then read
- * it in your test with `synthesizedVariant('<name>')`. Nothing else: every variant is
+ * it in your test with `synthesizedVariant('<name>')`, and commit its upgrade baseline
+ * (`UPDATE_UPGRADE_BASELINES=true npx jest test/security/upgrade-safety.test.ts`). Every variant is
  * synthesized once per `npm test` run, in one background process shared by all jest workers
  * (test/helpers/synthesize-variants.ts), checked against cdk-nag and the CloudFormation
  * validation (test/app/variants.test.ts) and against Control Tower's rules

@@ -78,10 +78,7 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   },
   {
     rule: 'ct-ecs-pr-6', resource: TASK_DEFINITION,
-    reason: 'TEMPORARY (issue 9, in progress): the writable paths of the image are being established for a read-only root file system.',
+    reason: 'OPEN ITEM (issue 9): the paths the upstream image writes besides /convex/data (the entrypoint\'s generated credentials, the Node executor\'s module cache and temporary files) have not been established from its scripts yet; a read-only root file system without writable volumes on exactly those paths would stop the backend.',
   },
-  {
-    rule: 'ct-ecs-pr-7', resource: TASK_DEFINITION,
-    reason: 'TEMPORARY (issue 9, in progress): a hard memory limit per container is being added.',
-  },
+
 ];

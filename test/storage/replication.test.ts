@@ -142,3 +142,32 @@ describe('replication validation', () => {
       .toContain('replication.destinationEncryptionKey is set but no bucket has a replication destination');
   });
 });
+
+describe('the replicas\' key is granted by ARN, through S3 only', () => {
+  test('a destination key of another account and region: no Resource \'*\', kms:ViaService of the key\'s region', () => {
+    const { template } = build({ encryption: StorageEncryption.KMS }, (stack) => ({ destinations: { files: drBucket(stack, 'files') }, destinationEncryptionKey: drKey(stack) }));
+    const policy: any = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    const statements: any[] = policy.Properties.PolicyDocument.Statement;
+    expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
+    expect(statements).toContainEqual({
+      Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      Effect: 'Allow',
+      Resource: 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+    });
+  });
+
+  test('a destination key created in a stack of another region is scoped the same way', () => {
+    const app = unitTestApp();
+    const dr = new Stack(app, 'Dr', { env: { account: '111111111111', region: 'eu-central-1' } });
+    const key = new kms.Key(dr, 'ReplicaKey');
+    const bucket = new s3.Bucket(dr, 'Replica', { bucketName: 'acme-dr-files', versioned: true });
+    const stack = new Stack(app, 'Storage', { env: { account: '111111111111', region: 'eu-west-1' }, crossRegionReferences: true });
+    new ConvexStorage(stack, 'Storage', { encryption: StorageEncryption.KMS, replication: { destinations: { files: bucket }, destinationEncryptionKey: key } });
+    const policy: any = Object.values(Template.fromStack(stack).findResources('AWS::IAM::ManagedPolicy'))[0];
+    const kmsStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => JSON.stringify(st.Action).includes('kms:Encrypt'));
+    expect(kmsStatements).toHaveLength(1);
+    expect(kmsStatements[0].Resource).not.toBe('*');
+    expect(kmsStatements[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } });
+  });
+});
