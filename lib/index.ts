@@ -2,8 +2,9 @@
  * The public API of cdk-convex-storage (API.md is generated from it: `npm run docs`).
  *
  * Start from the constructs: `ConvexStorage` (the buckets and the backend's access),
- * `ConvexBackendTaskDefinition` (the backend on ECS Fargate on that storage) and
- * `ConvexStorageStack` (both as the deployable stack). The rest are their props, enums and
+ * `ConvexBackendTaskDefinition` (the backend on ECS Fargate on that storage),
+ * `ConvexBackendService` (the backend running behind an HTTPS load balancer) and
+ * `ConvexStorageStack` (all of it as the deployable stack). The rest are their props, enums and
  * parts, and the backend's facts (variable names, storage kinds, images, ports) for your own
  * wiring. Validation helpers, policy builders, cdk-nag helpers and the entrypoint's shell are
  * internal: import them by path in this repository, they are not part of the package's API.
@@ -44,7 +45,7 @@ export {
 // The backend on ECS Fargate.
 export { ConvexBackendTaskDefinition } from './ecs/convex-backend-task-definition';
 export * from './ecs/convex-backend-task-definition-props';
-export * from './ecs/convex-backend';
+export { ConvexBackend, type ConvexBackendOptions, type ConvexBackendProps } from './ecs/convex-backend';
 export * from './ecs/backend-vpc';
 export * from './ecs/data-volume';
 export { ConvexLogGroup, type ConvexLogGroupProps } from './ecs/log-group';
@@ -80,6 +81,18 @@ export {
   parseBackupSchedule,
   type ParsedBackupSchedule,
 } from './backups/backup-settings';
+
+// The backend as a running service: load balancer, certificate and DNS, dashboard, WAF, alarms.
+export { ConvexBackendService, type ConvexBackendServiceProps, type ConvexServiceStorage } from './service/convex-backend-service';
+export { ConvexLoadBalancer, LOAD_BALANCER_SSL_POLICY, METRICS_PATHS, type ConvexLoadBalancerProps } from './service/convex-load-balancer';
+export { ELB_LOG_DELIVERY_PRINCIPAL, LoadBalancerLogsBucket, type LoadBalancerLogsBucketProps } from './service/load-balancer-logs-bucket';
+export { ConvexWebAcl, DEFAULT_RATE_LIMIT_PER_FIVE_MINUTES, WEB_ACL_MANAGED_RULE_GROUPS, type ConvexWebAclProps } from './service/convex-web-acl';
+export { SERVICE_ALARMS, ServiceAlarms, type AlarmSources, type ServiceAlarmDefinition, type ServiceAlarmsProps } from './service/service-alarms';
+export { AlarmTopic, type AlarmTopicProps } from './service/alarm-topic';
+export { ConvexDashboardService, DASHBOARD_IMAGE_USER, type ConvexDashboardServiceProps } from './service/convex-dashboard-service';
+export {
+  SITE_PATH_ON_API_HOST, httpsServiceUrls, plainHttpServiceUrls, serviceHosts, type ServiceHostSettings, type ServiceHosts, type ServiceUrls,
+} from './service/service-endpoints';
 
 // The deployable stack.
 export * from './stack/convex-storage-stack';

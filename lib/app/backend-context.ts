@@ -21,12 +21,13 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'databaseUrlSecretKeyArn', default: '(none: the secret uses aws/secretsmanager)', description: 'ARN of the customer-managed KMS key that encrypts the `databaseUrlSecretArn` secret, if any: the execution role gets `kms:Decrypt` on it (required for such a secret).' },
   { key: 'databaseEngine', default: 'postgres', description: '`postgres` or `mysql`: the database behind `databaseUrlSecretArn`.' },
   { key: 'ephemeralData', default: 'false', description: '`true` runs SQLite on the task\'s ephemeral storage: every restart loses all data (throw-away deployments only; gives a warning). With `ecs=true`.' },
-  { key: 'dashboard', default: 'false', description: '`true` adds the dashboard container (port 6791) on the backend\'s version. With `ecs=true`.' },
+  { key: 'dashboard', default: 'false', description: '`true` adds the dashboard (port 6791) on the backend\'s version: with `service=true` a service of its own whose role has no AWS access, routed from `dashboardAllowedCidrs`; with `ecs=true` alone a container in the backend\'s task (sharing its role; a warning).' },
   { key: 'disableBeacon', default: 'false', description: '`true` sets `DISABLE_BEACON` (no anonymous usage beacon to Convex). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
   { key: 'redactLogsToClient', default: 'false', description: '`true` sets `REDACT_LOGS_TO_CLIENT` (function logs and errors are not sent to clients). `false` leaves the variable out: the backend turns it on for any value. With `ecs=true`.' },
   { key: 'metricsEndpoint', default: 'false', description: '`true` opens the backend\'s Prometheus `/metrics` on port 3210, which the image serves **without authentication** (`DISABLE_METRICS_ENDPOINT=false`); by default it is closed (`DISABLE_METRICS_ENDPOINT=true`). With `ecs=true`.' },
   { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
   { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
+  { key: 'instanceSecretReaderArns', default: '(any principal whose IAM policy allows it)', description: 'Comma-separated ARNs of the roles (or users) besides the task\'s execution role that may read `INSTANCE_SECRET`, e.g. the operators\' role that runs `convex-storage admin-key`: the secret\'s resource policy then denies every other principal, administrators included. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
 ];
 
@@ -34,8 +35,9 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
  * Reads the backend's settings; undefined unless `ecs=true`. Problems go to `context`. The
  * backend's resources follow the storage's `removalPolicy` (context `removalPolicy`).
  */
-export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}, stage = 'dev'): ConvexBackendOptions | undefined {
-  const enabled = context.boolean('ecs') ?? false;
+export function readBackendOptions(context: ContextReader, storage: { readonly removalPolicy?: RemovalPolicy } = {}, stage = 'dev', service = false): ConvexBackendOptions | undefined {
+  // service=true runs this task definition, so it implies ecs=true.
+  const enabled = (context.boolean('ecs') ?? false) || service;
   const cloudOrigin = readOrigin(context, 'cloudOrigin');
   const siteOrigin = readOrigin(context, 'siteOrigin');
   const imageTag = context.string('imageTag');
@@ -57,6 +59,12 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   const cpu = context.integer('cpu');
   const memory = context.integer('memory');
   const architecture = context.oneOf('cpuArchitecture', ['x86_64', 'arm64'] as const);
+  const instanceSecretReaderArns = context.stringList('instanceSecretReaderArns', 'IAM role or user ARNs');
+  for (const arn of instanceSecretReaderArns ?? []) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/.test(arn)) {
+      context.addProblem(`instanceSecretReaderArns: '${arn}' is not valid; expected the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>).`);
+    }
+  }
 
   if (cpu !== undefined && !FARGATE_CPU_VALUES.includes(cpu)) {
     context.addProblem(`cpu: '${cpu}' is not valid; accepted values are ${FARGATE_CPU_VALUES.map((c) => `'${c}'`).join(', ')}.`);
@@ -75,7 +83,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   if (!enabled) {
     const stray = BACKEND_CONTEXT_KEYS.map((k) => k.key).filter((key) => key !== 'ecs' && context.raw(key) !== undefined);
     for (const key of stray) {
-      context.addProblem(`${key}: only applies with ecs=true; add -c ecs=true or drop ${key}.`);
+      context.addProblem(`${key}: only applies with ecs=true or service=true; add -c ecs=true (the task definition) or -c service=true (the running service), or drop ${key}.`);
     }
     return undefined;
   }
@@ -95,6 +103,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     metricsEndpoint,
     cpu,
     memoryLimitMiB: memory,
+    instanceSecretReaderArns,
     cpuArchitecture: architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : undefined,
     // Kept or deleted with the storage: a throw-away stack (removalPolicy=destroy) deletes the
     // data volume, the instance secret and the log groups too.

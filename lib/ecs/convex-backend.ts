@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { INSTANCE_NAME } from '../backend-env';
 import { ConvexPostgres, ConvexPostgresOptions } from '../database/convex-postgres';
@@ -7,7 +7,7 @@ import { ConvexBackendVpc } from './backend-vpc';
 import {
   ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
 } from './convex-backend-task-definition';
-import { databaseSecretProblems } from './secret-arn';
+import { DatabaseSecretSettings, databaseSecretProblems } from './secret-arn';
 import { BACKEND_OUTPUTS } from '../backend-env';
 
 /** How the app configures the backend: the task definition's props, with the database by ARN. */
@@ -113,50 +113,15 @@ export class ConvexBackend extends Construct {
       vpc: this.database ? undefined : vpc,
     });
 
-    if (this.network) {
-      // The task runs in this VPC, so its storage requests all arrive through the VPC's S3
-      // endpoint: a task-role credential that leaks stops working anywhere else.
-      // Storage in another stack cannot name the task role without a cross-stack cycle.
-      const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(this);
-      if (storage.restrictBackendToVpcEndpoints && sameStack) {
-        storage.restrictBackendToVpcEndpoints(this.backend.taskRole, [this.network.s3Endpoint.vpcEndpointId]);
-      } else {
-        Annotations.of(this).addWarningV2('cdk-convex-storage:storage-not-restricted', `The storage given to ConvexBackend ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in this stack'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not the VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
-      }
+    if (options.dashboard) {
+      // Kept for stacks that run the task themselves; the service (context service=true) runs
+      // the dashboard apart, with a role that holds no storage access.
+      Annotations.of(this).addWarningV2('cdk-convex-storage:dashboard-in-backend-task', 'dashboard: the dashboard container runs in the backend\'s task and so with its task role, which holds the storage access policy. With service=true instead, the dashboard runs as a service of its own whose role has no AWS access, behind the load balancer and reachable only from dashboardAllowedCidrs.');
     }
-
-    const output = (key: string, value: string, description: string) => {
-      new CfnOutput(this, key, { value, description }).overrideLogicalId(key);
-    };
-    output('BackendTaskDefinitionArn', this.backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
-    output('BackendTaskRoleArn', this.backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
-    output(BACKEND_OUTPUTS.instanceSecretArn, this.backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output. npx convex-storage admin-key --stack <this stack> derives an admin key from it');
-    if (options.instanceSecretField !== undefined) {
-      output(BACKEND_OUTPUTS.instanceSecretField, options.instanceSecretField, 'INSTANCE_SECRET: the JSON field of that secret that holds it');
-    }
-    output(BACKEND_OUTPUTS.instanceName, this.backend.instanceName, 'INSTANCE_NAME the backend runs with: the first part of every admin key and S3 key; never change it');
-    output('BackendImage', this.backend.image, 'Backend image the task runs');
-    output('BackendLogGroupName', this.backend.logGroup.logGroupName, 'Log group of the backend containers');
-    const volume = this.backend.dataVolume;
-    if (volume) {
-      const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
-      output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
-      output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
-    }
-    if (this.database && this.backendSecurityGroup) {
-      output('BackendSecurityGroupId', this.backendSecurityGroup.securityGroupId, 'Security group to put on the backend service: the only one the database lets in (port 5433)');
-      output('BackendDatabaseInstanceIdentifier', this.database.instance.instanceIdentifier, `RDS for PostgreSQL instance of the backend; ${options.removalPolicy === RemovalPolicy.DESTROY ? 'DELETED when the stack is deleted' : 'a final snapshot is kept when the stack is deleted'}`);
-      output('BackendDatabaseHost', this.database.hostname, 'Host name of the backend database (TLS required; reachable only from BackendSecurityGroupId)');
-      output('BackendDatabaseName', this.database.databaseName, 'Database the backend opens: INSTANCE_NAME with - turned into _');
-      output('BackendDatabaseSecretArn', this.database.credentialsSecret.secretArn, 'ARN of the Secrets Manager secret with the database master user and password; the value is never an output');
-    }
-    if (this.network) {
-      output('BackendVpcId', this.network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
-      output('BackendPrivateSubnetIds', this.network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
-      output('BackendS3EndpointId', this.network.s3Endpoint.vpcEndpointId, 'S3 gateway endpoint of the backend VPC: the storage denies the task role every request that does not come through it');
-    }
+    if (this.network) restrictStorageToNetwork(this, storage, this.backend.taskRole, this.network);
+    outputBackend(this, this.backend, this.network, options);
+    if (this.database && this.backendSecurityGroup) outputDatabase(this, this.database, this.backendSecurityGroup, options.removalPolicy);
   }
-
   /** The database secret of your own, imported by its complete ARN together with its key. */
   private ownDatabase(secretArn: string | undefined, keyArn: string | undefined, engine: ConvexDatabaseEngine | undefined, postgres: ConvexPostgresOptions | undefined, ephemeralData: boolean | undefined): ConvexDatabase | undefined {
     const problems = databaseSecretProblems({ databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine: engine });
@@ -169,18 +134,94 @@ export class ConvexBackend extends Construct {
     if (problems.length > 0) {
       throw new Error(`Invalid ConvexBackend properties at ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
-    if (secretArn === undefined) return undefined;
-
-    // A name that itself ends in '-' and six characters reads like a complete ARN: warn when the
-    // "random" part is a lowercase word (as in '...:secret:convex-db-secret').
-    const suffix = /-([A-Za-z0-9]{6})$/.exec(secretArn)?.[1];
-    if (suffix !== undefined && /^[a-z]+$/.test(suffix)) {
-      Annotations.of(this).addWarningV2('cdk-convex-storage:secret-arn-suffix', `databaseUrlSecretArn ends in '-${suffix}', which looks like part of the secret's name rather than the 6 random characters Secrets Manager appends. If it is a partial ARN, the task cannot read the secret: check it with aws secretsmanager describe-secret --secret-id '${secretArn}' --query ARN --output text.`);
-    }
-    return {
-      engine: engine ?? ConvexDatabaseEngine.POSTGRES,
-      urlSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseUrlSecret', secretArn),
-      urlSecretEncryptionKey: keyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DatabaseUrlSecretKey', keyArn),
-    };
+    return importDatabaseSecret(this, { databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine: engine });
   }
+}
+
+/**
+ * The database secret of `settings`, imported by its complete ARN together with its key; throws
+ * on an invalid ARN. Undefined without `databaseUrlSecretArn`.
+ */
+export function importDatabaseSecret(scope: Construct, settings: DatabaseSecretSettings): ConvexDatabase | undefined {
+  const { databaseUrlSecretArn: secretArn, databaseUrlSecretKeyArn: keyArn, databaseEngine } = settings;
+  const problems = databaseSecretProblems(settings);
+  if (problems.length > 0) {
+    throw new Error(`Invalid ${scope.constructor.name} properties at ${scope.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  if (secretArn === undefined) return undefined;
+
+  // A name that itself ends in '-' and six characters reads like a complete ARN: warn when the
+  // "random" part is a lowercase word (as in '...:secret:convex-db-secret').
+  const suffix = /-([A-Za-z0-9]{6})$/.exec(secretArn)?.[1];
+  if (suffix !== undefined && /^[a-z]+$/.test(suffix)) {
+    Annotations.of(scope).addWarningV2('cdk-convex-storage:secret-arn-suffix', `databaseUrlSecretArn ends in '-${suffix}', which looks like part of the secret's name rather than the 6 random characters Secrets Manager appends. If it is a partial ARN, the task cannot read the secret: check it with aws secretsmanager describe-secret --secret-id '${secretArn}' --query ARN --output text.`);
+  }
+  return {
+    engine: (databaseEngine as ConvexDatabaseEngine | undefined) ?? ConvexDatabaseEngine.POSTGRES,
+    urlSecret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'DatabaseUrlSecret', secretArn),
+    urlSecretEncryptionKey: keyArn === undefined ? undefined : kms.Key.fromKeyArn(scope, 'DatabaseUrlSecretKey', keyArn),
+  };
+}
+
+/**
+ * Confines the task role's storage access to `network`'s S3 endpoint: the task runs in that VPC,
+ * so its storage requests all arrive through the endpoint, and a task-role credential that leaks
+ * stops working anywhere else. Storage in another stack cannot name the task role without a
+ * cross-stack cycle: then a warning says how to do it there.
+ */
+export function restrictStorageToNetwork(scope: Construct, storage: ConvexBackendStorage, taskRole: iam.IRole, network: ConvexBackendVpc): void {
+  const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(scope);
+  if (storage.restrictBackendToVpcEndpoints && sameStack) {
+    storage.restrictBackendToVpcEndpoints(taskRole, [network.s3Endpoint.vpcEndpointId]);
+  } else {
+    Annotations.of(scope).addWarningV2('cdk-convex-storage:storage-not-restricted', `The storage given to ${scope.constructor.name} ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in this stack'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not the VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
+  }
+}
+
+function outputOf(scope: Construct): (key: string, value: string, description: string) => void {
+  return (key, value, description) => {
+    new CfnOutput(scope, key, { value, description }).overrideLogicalId(key);
+  };
+}
+
+/**
+ * The stack outputs of a backend task definition (and of the VPC made for it), under the same
+ * keys whichever construct made them (ConvexBackend, ConvexBackendService): the CLI reads them by
+ * these names.
+ */
+export function outputBackend(
+  scope: Construct, backend: ConvexBackendTaskDefinition, network: ConvexBackendVpc | undefined,
+  options: { readonly removalPolicy?: RemovalPolicy; readonly instanceSecretField?: string },
+): void {
+  const output = outputOf(scope);
+  output('BackendTaskDefinitionArn', backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
+  output('BackendTaskRoleArn', backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
+  output(BACKEND_OUTPUTS.instanceSecretArn, backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output. npx convex-storage admin-key --stack <this stack> derives an admin key from it');
+  if (options.instanceSecretField !== undefined) {
+    output(BACKEND_OUTPUTS.instanceSecretField, options.instanceSecretField, 'INSTANCE_SECRET: the JSON field of that secret that holds it');
+  }
+  output(BACKEND_OUTPUTS.instanceName, backend.instanceName, 'INSTANCE_NAME the backend runs with: the first part of every admin key and S3 key; never change it');
+  output('BackendImage', backend.image, 'Backend image the task runs');
+  output('BackendLogGroupName', backend.logGroup.logGroupName, 'Log group of the backend containers');
+  const volume = backend.dataVolume;
+  if (volume) {
+    const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
+    output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
+    output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
+  }
+  if (network) {
+    output('BackendVpcId', network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');
+    output('BackendPrivateSubnetIds', network.vpc.privateSubnets.map((s) => s.subnetId).join(','), 'Private subnets to run the backend service in (comma-separated)');
+    output('BackendS3EndpointId', network.s3Endpoint.vpcEndpointId, 'S3 gateway endpoint of the backend VPC: the storage denies the task role every request that does not come through it');
+  }
+}
+
+/** The stack outputs of the managed database and the one security group it lets in. */
+export function outputDatabase(scope: Construct, database: ConvexPostgres, backendSecurityGroup: ec2.ISecurityGroup, removalPolicy: RemovalPolicy | undefined): void {
+  const output = outputOf(scope);
+  output('BackendSecurityGroupId', backendSecurityGroup.securityGroupId, 'Security group of the backend service: the only one the database lets in (port 5433)');
+  output('BackendDatabaseInstanceIdentifier', database.instance.instanceIdentifier, `RDS for PostgreSQL instance of the backend; ${removalPolicy === RemovalPolicy.DESTROY ? 'DELETED when the stack is deleted' : 'a final snapshot is kept when the stack is deleted'}`);
+  output('BackendDatabaseHost', database.hostname, 'Host name of the backend database (TLS required; reachable only from BackendSecurityGroupId)');
+  output('BackendDatabaseName', database.databaseName, 'Database the backend opens: INSTANCE_NAME with - turned into _');
+  output('BackendDatabaseSecretArn', database.credentialsSecret.secretArn, 'ARN of the Secrets Manager secret with the database master user and password; the value is never an output');
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Token, aws_iam as iam } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Tags, Token, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackendAccessMode, accessSettingsProblems } from '../access/access-options';
 import { renderBackendDotEnv } from '../access/backend-dotenv';
@@ -7,7 +7,65 @@ import { BackendUser } from '../access/backend-user';
 import { sourceIpListProblems } from '../access/network-options';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, describeVariable, outputKeyFor, secretArnOutputKeyFor } from '../backend-env';
 import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
-import { ConvexBackend, ConvexBackendOptions } from '../ecs/convex-backend';
+import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend, outputDatabase } from '../ecs/convex-backend';
+import { ConvexBackendService } from '../service/convex-backend-service';
+import { ServiceHostSettings } from '../service/service-endpoints';
+import { APPLICATION_TAG, tagProblems } from './stack-tags';
+
+/**
+ * How the app configures the running service (context `service=true`): the service's settings,
+ * with the hosted zone and certificate by ID and ARN.
+ */
+export interface ConvexServiceOptions extends ServiceHostSettings {
+  /**
+   * ID of the Route 53 public hosted zone of the hosts; with `hostedZoneName`.
+   *
+   * @default - no hosted zone
+   */
+  readonly hostedZoneId?: string;
+  /**
+   * Name of that hosted zone; with `hostedZoneId`.
+   *
+   * @default - no hosted zone
+   */
+  readonly hostedZoneName?: string;
+  /**
+   * ARN of an ACM certificate for every host.
+   *
+   * @default - a DNS-validated certificate in the hosted zone
+   */
+  readonly certificateArn?: string;
+  /**
+   * CIDR blocks the dashboard is routed from.
+   *
+   * @default - none: the dashboard is not routed
+   */
+  readonly dashboardAllowedCidrs?: string[];
+  /**
+   * Route the dashboard from anywhere.
+   *
+   * @default false
+   */
+  readonly publicDashboard?: boolean;
+  /**
+   * The WAF web ACL.
+   *
+   * @default true
+   */
+  readonly waf?: boolean;
+  /**
+   * E-mail address the alarms notify.
+   *
+   * @default - no notifications
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Deletion protection of the load balancer.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
 
 /** Properties of {@link ConvexStorageStack}. */
 export interface ConvexStorageStackProps extends StackProps {
@@ -63,6 +121,24 @@ export interface ConvexStorageStackProps extends StackProps {
    * @default - no task definition
    */
   readonly backend?: ConvexBackendOptions;
+
+  /**
+   * Tags of the stack and of every resource in it that takes tags (AWS's rules: keys of 1 to 128
+   * characters not starting with `aws:`, values of at most 256, at most 49 besides
+   * `application`). Given here, they are in the template, so they reach every resource even
+   * where CloudFormation's propagation of stack tags does not.
+   *
+   * @default - only `application: convex`
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * Runs the backend as a service behind an HTTPS load balancer (app context `service=true`), with
+   * the task definition of `backend`.
+   *
+   * @default - no service
+   */
+  readonly service?: ConvexServiceOptions;
 }
 
 /**
@@ -82,11 +158,24 @@ export class ConvexStorageStack extends Stack {
   /** The backend's IAM user, access key and secret, in user mode. */
   public readonly backendUser?: BackendUser;
 
-  /** The backend's task definition (and its VPC, if one was needed), when `backend` is given. */
+  /** The backend's task definition (and its VPC, if one was needed), when `backend` is given without `service`. */
   public readonly backend?: ConvexBackend;
 
+  /** The running backend service, when `service` is given. */
+  public readonly service?: ConvexBackendService;
+
   constructor(scope: Construct, id: string, props: ConvexStorageStackProps = {}) {
-    super(scope, id, props);
+    const tags = { [APPLICATION_TAG.key]: APPLICATION_TAG.value, ...props.tags };
+    super(scope, id, { ...props, tags });
+    const tagErrors = tagProblems('tags', props.tags ?? {});
+    if (tagErrors.length > 0) {
+      throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n${tagErrors.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    // Stack tags alone reach resources only through CloudFormation's propagation at deployment
+    // (and with @aws-cdk/core:explicitStackTags, Tags.of(stack) no longer tags the stack itself).
+    for (const [key, value] of Object.entries(tags)) {
+      Tags.of(this).add(key, value);
+    }
     this.storage = new ConvexStorage(this, 'Storage', props.storage);
     this.outputEnvironment(this.storage.backendEnvironment);
 
@@ -96,7 +185,7 @@ export class ConvexStorageStack extends Stack {
       trustedPrincipal: props.trustedPrincipal,
       accessKeySerial: props.accessKeySerial,
       previousAccessKeySerial: props.previousAccessKeySerial,
-      ecsTaskDefinition: props.backend !== undefined,
+      ecsTaskDefinition: props.backend !== undefined || props.service !== undefined,
       backendSourceIps: props.backendSourceIps,
       vpcEndpointRestricted: props.storage?.backendVpcEndpointIds !== undefined,
     });
@@ -121,7 +210,7 @@ export class ConvexStorageStack extends Stack {
         value: this.backendUser.secret.secretArn,
         description: `${AWS_SECRET_ACCESS_KEY}: ARN of the Secrets Manager secret whose JSON holds ${AWS_ACCESS_KEY_ID} and ${AWS_SECRET_ACCESS_KEY}; the secret itself is never an output`,
       });
-    } else if (!props.backend) {
+    } else if (!props.backend && !props.service) {
       // With the ECS task definition its task role holds the policy; a second role would be unused.
       const backendRole = new BackendRole(this, 'BackendRole', { storage: this.storage, trustedPrincipal: props.trustedPrincipal });
       this.backendRole = backendRole.role;
@@ -147,9 +236,47 @@ export class ConvexStorageStack extends Stack {
         : 'DotEnv: the backend\'s .env block; credentials come from the backend role, so it holds no keys',
     });
 
-    if (props.backend) {
+    if (props.service) {
+      this.service = this.addService(props.service, props.backend ?? {});
+    } else if (props.backend) {
       this.backend = new ConvexBackend(this, 'Backend', { ...props.backend, storage: this.storage });
     }
+  }
+
+  /**
+   * The service, under the construct ID `Backend` like {@link ConvexBackend}: its task definition
+   * and VPC have the same paths, so turning `service=true` on for a stack that had `ecs=true`
+   * keeps the data volume, the instance secret and the log group.
+   */
+  private addService(settings: ConvexServiceOptions, backend: ConvexBackendOptions): ConvexBackendService {
+    const { databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine, ...backendOptions } = backend;
+    const { hostedZoneId, hostedZoneName, certificateArn, ...serviceOptions } = settings;
+    const hostedZone = hostedZoneId !== undefined && hostedZoneName !== undefined
+      ? route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', { hostedZoneId, zoneName: hostedZoneName })
+      : undefined;
+    const certificate = certificateArn === undefined ? undefined : acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn);
+    const service = new ConvexBackendService(this, 'Backend', {
+      ...backendOptions,
+      ...serviceOptions,
+      storage: this.storage,
+      database: importDatabaseSecret(this, { databaseUrlSecretArn, databaseUrlSecretKeyArn, databaseEngine }),
+      hostedZone,
+      certificate,
+    });
+    outputBackend(service, service.backend, service.network, backendOptions);
+    if (service.database) outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    const output = (key: string, value: string, description: string) => {
+      new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
+    };
+    output('ApiUrl', service.apiUrl, 'CONVEX_CLOUD_ORIGIN: the public URL of the backend API (clients connect here)');
+    output('SiteUrl', service.siteUrl, 'CONVEX_SITE_ORIGIN: the public URL of the HTTP actions');
+    output('ConvexSelfHostedUrl', service.apiUrl, 'CONVEX_SELF_HOSTED_URL for npx convex deploy (with CONVEX_SELF_HOSTED_ADMIN_KEY)');
+    if (service.dashboard) output('DashboardUrl', service.dashboardUrl, 'The Convex dashboard (log in with an admin key)');
+    output('LoadBalancerDnsName', service.loadBalancer.loadBalancer.loadBalancerDnsName, 'DNS name of the load balancer: point the hosts at it when no hosted zone is given');
+    output('BackendServiceName', service.service.serviceName, 'ECS service running the backend (one task)');
+    output('BackendClusterName', service.cluster.clusterName, 'ECS cluster of the backend service');
+    if (service.alarmTopic) output('AlarmTopicArn', service.alarmTopic.topicArn, 'SNS topic the alarms notify');
+    return service;
   }
 
   /** One output per backend variable, keyed by the variable's PascalCase name. */

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LIB = join(__dirname, '..', '..', 'lib');
-const PUBLIC_DIRS = ['.', 'storage', 'access', 'ecs', 'ecs/entrypoint', 'iam', 'stack', 'admin-key', 'database', 'backups'];
+const PUBLIC_DIRS = ['.', 'storage', 'access', 'ecs', 'ecs/entrypoint', 'iam', 'stack', 'admin-key', 'database', 'backups', 'service'];
 
 /** `file: name` of each optional interface property whose doc comment has no `@default`. */
 function undocumentedDefaults(source: string, file: string): string[] {

@@ -32,6 +32,7 @@ test.each([
   ['storage-in-your-stack.ts', 'export class MyConvexStack'],
   ['grant-to-your-role.ts', 'export class MyBackendStack'],
   ['backend-on-your-cluster.ts', 'export class ConvexOnMyClusterStack'],
+  ['service-on-your-cluster.ts', 'export class ConvexServiceStack'],
   ['postgres-on-your-cluster.ts', 'export class ConvexWithPostgresStack'],
 ])('the README shows examples/%s, which the tests compile and synthesize', (file, start) => {
   const example = readFileSync(join(ROOT, 'examples', file), 'utf8');

@@ -50,6 +50,8 @@ export const VARIANTS = {
       objectLock: 'true', disableBeacon: 'true', redactLogsToClient: 'true',
     },
     covers: 'everything on: KMS, object lock, dashboard, public origins, instance name, Graviton, the beacon off and logs redacted',
+    // The dashboard container shares the backend's task role (service=true runs it apart).
+    expectedWarnings: ['cdk-convex-storage:dashboard-in-backend-task'],
   },
   'ecs-destroy': {
     context: { ecs: 'true', encryption: 'kms', removalPolicy: 'destroy' },
@@ -75,6 +77,18 @@ export const VARIANTS = {
       cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com',
     },
     covers: 'the production database: Multi-AZ (stage prod), the storage key on the instance, its secret and its logs',
+  },
+  service: {
+    context: {
+      service: 'true', domainName: 'convex.example.com', hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com', encryption: 'kms',
+      dashboard: 'true', dashboardAllowedCidrs: '203.0.113.0/24', alarmEmail: 'ops@example.com', database: 'postgres',
+    },
+    covers: 'the one-deploy service: HTTPS load balancer, certificate and records in a hosted zone, dashboard apart, WAF, alarms by e-mail, KMS, RDS for PostgreSQL reachable only from the backend',
+  },
+  'service-trial': {
+    context: { service: 'true', dashboard: 'true', publicDashboard: 'true', deletionProtection: 'false', removalPolicy: 'destroy' },
+    covers: 'a throw-away service trial: no domain (plain HTTP on the load balancer), public dashboard, deleted with the stack, SSE-S3',
+    expectedWarnings: ['cdk-convex-storage:service-plain-http', 'cdk-convex-storage:public-dashboard'],
   },
 } satisfies Record<string, AppVariant>;
 

@@ -23,9 +23,11 @@ export interface ControlTowerExemption {
 const DATA_BUCKETS = /^Storage(Exports|SnapshotImports|Modules|Files|Search|Storage)Bucket[0-9A-F]{8}$/;
 const ACCESS_LOG_BUCKET = /^StorageAccessLogsBucket[0-9A-F]{8}$/;
 const TASK_DEFINITION = /^BackendTaskDefinition[0-9A-F]{8}$/;
-const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url', 'ecs-postgres'];
+const SSE_S3_VARIANTS: readonly VariantName[] = ['default', 'single', 'user', 'ecs', 'ecs-database-url', 'ecs-postgres', 'service-trial'];
 /** The managed database's instance (context database=postgres). */
 const DATABASE_INSTANCE = /^BackendDatabaseInstance[0-9A-F]{8}$/;
+/** The bucket of the load balancer's access logs (service variants). */
+const LOAD_BALANCER_LOG_BUCKET = /^BackendLoadBalancerLogsBucket[0-9A-F]{8}$/;
 
 export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
@@ -57,11 +59,11 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     reason: 'S3 server access log delivery does not support a destination bucket with a default object lock retention; the log bucket is versioned, private, and written only by the logging service.',
   },
   {
-    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(LogsLogGroup|NetworkFlowLogsLogGroup|DatabaseLogs(postgresql|upgrade))[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url', 'ecs-postgres'],
+    rule: 'ct-cloudwatch-pr-3', resource: /^Backend(LogsLogGroup|NetworkFlowLogsLogGroup|DatabaseLogs(postgresql|upgrade)|FirewallLogs)[0-9A-F]{8}$/, variants: ['ecs', 'ecs-database-url', 'ecs-postgres', 'service-trial'],
     reason: 'With encryption=s3 the app has no customer-managed key, and CloudWatch Logs encrypts every log group at rest with its own key; encryption=kms encrypts the container, flow and database log groups with the storage key and passes this control.',
   },
   {
-    rule: 'ct-rds-pr-1', resource: DATABASE_INSTANCE, variants: ['ecs-postgres'],
+    rule: 'ct-rds-pr-1', resource: DATABASE_INSTANCE, variants: ['ecs-postgres', 'service'],
     reason: 'Single-AZ by choice outside stage prod: a standby doubles the instance cost of a dev or staging database, which point-in-time recovery restores after an Availability Zone outage. Stage prod (the ecs-postgres-prod variant) and -c databaseMultiAz=true get a Multi-AZ standby and pass this control.',
   },
   {
@@ -80,5 +82,36 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     rule: 'ct-ecs-pr-6', resource: TASK_DEFINITION,
     reason: 'OPEN ITEM (issue 9): the paths the upstream image writes besides /convex/data (the entrypoint\'s generated credentials, the Node executor\'s module cache and temporary files) have not been established from its scripts yet; a read-only root file system without writable volumes on exactly those paths would stop the backend.',
   },
-
+  {
+    rule: 'ct-s3-pr-10', resource: LOAD_BALANCER_LOG_BUCKET,
+    reason: 'Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3 ("the only server-side encryption option that is supported", ELB user guide); with a KMS default encryption every log file would be dropped.',
+  },
+  {
+    rule: 'ct-s3-pr-4', resource: LOAD_BALANCER_LOG_BUCKET,
+    reason: 'Nothing consumes notifications of new load balancer log files: they are read on demand (Athena, download). A notification target without a consumer would only add a queue or topic to secure.',
+  },
+  {
+    rule: 'ct-s3-pr-9', resource: LOAD_BALANCER_LOG_BUCKET,
+    reason: 'Load balancer access logs are kept for a fixed retention and then expired by the lifecycle rule; the bucket is versioned (a deleted or overwritten log file stays recoverable for 30 days), private and TLS-only, and only the ELB log delivery service may write to it. ELB does not document log delivery into buckets with a default object-lock retention, and a silent delivery failure would lose the audit trail itself.',
+  },
+  {
+    rule: 'ct-ecs-pr-6', resource: /^BackendDashboardTaskDefinition[0-9A-F]{8}$/,
+    reason: 'The dashboard image is a Next.js standalone server that may write its cache under /app/dashboard-self-hosted/.next/cache; a read-only root file system has not been verified against the image. The task runs as the image\'s non-root user with a role that holds no AWS permission, so a write to its own file system reaches nothing else.',
+  },
+  {
+    rule: 'ct-cloudwatch-pr-1', resource: /^BackendAlarms[A-Za-z0-9]+[0-9A-F]{8}$/, variants: ['service-trial'],
+    reason: 'This variant gives no alarmEmail (a trial): the alarms change state in the CloudWatch console and on EventBridge, with no SNS action. With alarmEmail every alarm notifies an encrypted topic on alarm and on recovery (the service variant passes this control).',
+  },
+  {
+    rule: 'ct-ec2-pr-3', resource: /^BackendLoadBalancerSecurityGroup[0-9A-F]{8}$/, variants: ['service-trial'],
+    reason: 'This trial variant sets publicDashboard without a domain, so the dashboard listens on port 6791 of the load balancer for any address, by explicit choice and with a synth warning. With dashboardAllowedCidrs the port is open only to those blocks; with a domain only 443 (and 80, which redirects) are open.',
+  },
+  {
+    rule: 'ct-elasticloadbalancing-pr-1', resource: /^BackendLoadBalancer(Http|DashboardHttp)[0-9A-F]{8}$/, variants: ['service-trial'],
+    reason: 'This trial variant has no domain, so there is no certificate and the load balancer serves plain HTTP on its own DNS name, with a synth warning (trials only). With domainName the listener is HTTPS with TLS 1.3 and port 80 only redirects (the service variant passes this control).',
+  },
+  {
+    rule: 'ct-elasticloadbalancing-pr-5', resource: /^BackendLoadBalancer[0-9A-F]{8}$/, variants: ['service-trial'],
+    reason: 'This throw-away variant turns deletion protection off on purpose (deletionProtection false) so that deleting the stack deletes the load balancer; it is on by default (the service variant passes this control).',
+  },
 ];
