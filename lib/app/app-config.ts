@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { ContextReader } from './context';
+import { ContextReader, ContextReaderOptions } from './context';
 import { AccessSettings, BackendAccessMode, DEFAULT_TRUSTED_PRINCIPAL, accessSettingsProblems } from '../access/access-options';
 import { sourceIpListProblems } from '../access/network-options';
 import { DEFAULT_INSTANCE_NAME, instanceNameProblems } from '../instance-name';
@@ -8,6 +8,7 @@ import { ConvexStorageProps, StorageEncryption, StorageLayout, convexStorageProp
 import { BACKEND_CONTEXT_KEYS, readBackendOptions } from './backend-context';
 import { DATABASE_CONTEXT_KEYS } from './database-context';
 import { ConvexBackendOptions } from '../ecs/convex-backend';
+import { STACK_CONTEXT_KEYS, StackSettings, readStackSettings } from './stack-context';
 import type { ConvexServiceOptions } from '../stack/convex-storage-stack';
 import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
 
@@ -15,8 +16,12 @@ import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
 export interface AppConfig {
   /** Deployment stage, part of the stack name. */
   readonly stage: string;
-  /** Name of the stack: `ConvexStorage-<stage>`. */
+  /** Name of the stack: context `stackName`, else `ConvexStorage-<stage>`. */
   readonly stackName: string;
+  /** Tags of the stack and its resources (context `tags`), besides the default `application` tag. */
+  readonly tags?: Record<string, string>;
+  /** Synth warnings the user acknowledged (context `acknowledgeWarnings`). */
+  readonly acknowledgedWarnings: StackSettings['acknowledgedWarnings'];
   /** Settings of the storage construct. */
   readonly storage: ConvexStorageProps;
   /** How the backend holds its access policy, and the settings of that mode. */
@@ -38,7 +43,7 @@ export interface ContextKeyDoc {
 
 /** Every context key the app reads, with its default; the README documents each one. */
 export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
-  { key: 'stage', default: 'dev', description: 'Deployment stage (lowercase letters, digits, hyphens); the stack is `ConvexStorage-<stage>`, so each stage has its own buckets.' },
+  { key: 'stage', default: 'dev', description: 'Deployment stage (lowercase letters, digits, hyphens); the stack is `ConvexStorage-<stage>` (unless `stackName` is set), so each stage has its own buckets.' },
   { key: 'bucketNamePrefix', default: '(generated names)', description: 'Bucket names become `<prefix>-exports`, `<prefix>-snapshot-imports`, `<prefix>-modules`, `<prefix>-files`, `<prefix>-search` (`<prefix>-storage` in the single layout).' },
   { key: 'encryption', default: 's3', description: '`s3` (SSE-S3) or `kms` (a customer-managed key with rotation, S3 Bucket Keys, and `AWS_S3_DISABLE_SSE=true` for the backend).' },
   { key: 'layout', default: 'separate', description: '`separate` (one bucket per kind) or `single` (one bucket for all five kinds).' },
@@ -56,6 +61,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'backendVpcEndpointIds', default: '(none: with ecs=true, the VPC the app creates)', description: 'IDs of the S3 gateway endpoints (`vpce-...`, comma-separated) of your own VPC the backend runs in: the data buckets then deny the backend role every request that does not come through one of them. Role access only. See "Network restrictions" in the README.' },
   { key: 'backendSourceIps', default: '(any address)', description: 'Public CIDR blocks (comma-separated, e.g. `203.0.113.7/32`) the backend outside AWS sends its requests from: the IAM user\'s group then denies its storage requests from any other address, so `convex-storage verify` with its keys must run from one of them too. User access only.' },
   { key: 'instanceName', default: `(any; the backend defaults to ${DEFAULT_INSTANCE_NAME})`, description: 'The backend\'s `INSTANCE_NAME`: narrows the access policy to keys under `<instanceName>-<uuid>/*` and is added to the `.env` block. Lowercase letters, digits, hyphens, starting with a letter, at most 63 characters; never change it.' },
+  ...STACK_CONTEXT_KEYS,
   ...BACKEND_CONTEXT_KEYS,
   ...DATABASE_CONTEXT_KEYS,
   ...SERVICE_CONTEXT_KEYS,
@@ -64,8 +70,8 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 
 /** Reads and validates the app's context; throws once, listing every bad value. */
-export function readAppConfig(scope: IConstruct): AppConfig {
-  const context = new ContextReader(scope);
+export function readAppConfig(scope: IConstruct, options: ContextReaderOptions = {}): AppConfig {
+  const context = new ContextReader(scope, options);
   const stage = context.string('stage', {
     pattern: STAGE_PATTERN,
     rule: 'expected 1 to 24 lowercase letters, digits or hyphens, starting with a letter (e.g. dev, staging, prod)',
@@ -95,9 +101,13 @@ export function readAppConfig(scope: IConstruct): AppConfig {
   const service = readServiceOptions(context, backend?.dashboard === true);
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
+  const stack = readStackSettings(context);
   context.rejectUnknownKeys(CONTEXT_KEYS.map((k) => k.key));
   context.throwIfInvalid();
-  return { stage, stackName: `ConvexStorage-${stage}`, storage, access, backend, service, terminationProtection };
+  return {
+    stage, stackName: stack.stackName ?? `ConvexStorage-${stage}`, tags: stack.tags, acknowledgedWarnings: stack.acknowledgedWarnings,
+    storage, access, backend, service, terminationProtection,
+  };
 }
 
 function readInstanceName(context: ContextReader): string | undefined {

@@ -27,6 +27,7 @@ export const BACKEND_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   { key: 'metricsEndpoint', default: 'false', description: '`true` opens the backend\'s Prometheus `/metrics` on port 3210, which the image serves **without authentication** (`DISABLE_METRICS_ENDPOINT=false`); by default it is closed (`DISABLE_METRICS_ENDPOINT=true`). With `ecs=true`.' },
   { key: 'cpu', default: String(DEFAULT_BACKEND_CPU), description: `Task CPU units (1024 = 1 vCPU): ${FARGATE_CPU_VALUES.join(', ')}. With \`ecs=true\`.` },
   { key: 'memory', default: String(DEFAULT_BACKEND_MEMORY_MIB), description: 'Task memory in MiB; must fit `cpu` on Fargate. With `ecs=true`.' },
+  { key: 'instanceSecretReaderArns', default: '(any principal whose IAM policy allows it)', description: 'Comma-separated ARNs of the roles (or users) besides the task\'s execution role that may read `INSTANCE_SECRET`, e.g. the operators\' role that runs `convex-storage admin-key`: the secret\'s resource policy then denies every other principal, administrators included. With `ecs=true`.' },
   { key: 'cpuArchitecture', default: 'x86_64', description: '`x86_64` or `arm64` (Graviton). With `ecs=true`.' },
 ];
 
@@ -58,6 +59,12 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
   const cpu = context.integer('cpu');
   const memory = context.integer('memory');
   const architecture = context.oneOf('cpuArchitecture', ['x86_64', 'arm64'] as const);
+  const instanceSecretReaderArns = context.stringList('instanceSecretReaderArns', 'IAM role or user ARNs');
+  for (const arn of instanceSecretReaderArns ?? []) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/.test(arn)) {
+      context.addProblem(`instanceSecretReaderArns: '${arn}' is not valid; expected the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>).`);
+    }
+  }
 
   if (cpu !== undefined && !FARGATE_CPU_VALUES.includes(cpu)) {
     context.addProblem(`cpu: '${cpu}' is not valid; accepted values are ${FARGATE_CPU_VALUES.map((c) => `'${c}'`).join(', ')}.`);
@@ -96,6 +103,7 @@ export function readBackendOptions(context: ContextReader, storage: { readonly r
     metricsEndpoint,
     cpu,
     memoryLimitMiB: memory,
+    instanceSecretReaderArns,
     cpuArchitecture: architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : undefined,
     // Kept or deleted with the storage: a throw-away stack (removalPolicy=destroy) deletes the
     // data volume, the instance secret and the log groups too.

@@ -1,4 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, NagPack, PCIDSS321Checks } from 'cdk-nag';
 import { readAppConfig } from './app-config';
 import { ConvexStorageStack } from '../stack/convex-storage-stack';
@@ -30,8 +30,13 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     previousAccessKeySerial: config.access.previousAccessKeySerial,
     backendSourceIps: config.access.backendSourceIps && [...config.access.backendSourceIps],
     backend: config.backend,
+    tags: config.tags,
     service: config.service,
   });
+  // For `cdk synth --strict`: the warnings the user chose to live with, on the whole app.
+  for (const { id, reason } of config.acknowledgedWarnings) {
+    Annotations.of(app).acknowledgeWarning(id, reason);
+  }
   Validations.of(app).addPlugins(...compliancePacks());
   return { stack };
 }

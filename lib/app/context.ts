@@ -5,13 +5,74 @@
  * so every reader accepts both. A reader never throws: it records a problem that names the key
  * and the accepted values, so the app can report every bad value at once.
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { IConstruct } from 'constructs';
+
+/**
+ * The CDK's own context keys that have no `:` or `@` in their name. `cdk acknowledge <id>` writes
+ * `acknowledged-issue-numbers` and `cdk cli-telemetry --enable/--disable` writes `cli-telemetry`
+ * into cdk.context.json, and the CLI passes both to the app with the rest of the context. Every
+ * other key of the CDK has one: feature flags (`@aws-cdk/...`), its settings (`aws:cdk:...`,
+ * `aws-cdk:...`) and lookup caches (`availability-zones:account=...:region=...`). The test
+ * test/app/cdk-context-keys.test.ts reads the keys the installed CLI sets, so a new one shows up.
+ */
+export const CDK_CONTEXT_KEYS_WITHOUT_SEPARATOR: readonly string[] = ['acknowledged-issue-numbers', 'cli-telemetry'];
+
+/** Whether `key` belongs to the CDK itself (CLI, toolkit or aws-cdk-lib), not to this app. */
+export function isCdkContextKey(key: string): boolean {
+  return key.includes(':') || key.includes('@') || CDK_CONTEXT_KEYS_WITHOUT_SEPARATOR.includes(key);
+}
+
+/** A file the CDK CLI reads context from, with the keys it sets there. */
+export interface ContextFile {
+  /** How the file is named in messages: `cdk.context.json`, `cdk.json`, `~/.cdk.json`. */
+  readonly name: string;
+  readonly keys: readonly string[];
+}
+
+/**
+ * The files the CDK CLI merges the app's context from: `cdk.context.json` (what the CLI itself
+ * writes: lookups, `cdk acknowledge`), the `context` of `cdk.json`, both in the app's directory,
+ * and the `context` of `~/.cdk.json`. The app gets the merged context with no record of where a
+ * key came from (CDK_CONTEXT_JSON), so it reads the files again to say so. A file that is missing
+ * or not JSON sets nothing (the CLI reports a broken one itself).
+ */
+export function cdkContextFiles(directory: string = process.cwd(), home: string = homedir()): ContextFile[] {
+  const files: Array<{ name: string; path: string; context: (json: Record<string, unknown>) => unknown }> = [
+    { name: 'cdk.context.json', path: join(directory, 'cdk.context.json'), context: (json) => json },
+    { name: 'cdk.json', path: join(directory, 'cdk.json'), context: (json) => json.context },
+    { name: '~/.cdk.json', path: join(home, '.cdk.json'), context: (json) => json.context },
+  ];
+  return files.flatMap(({ name, path, context }) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      return [];
+    }
+    const bag = json !== null && typeof json === 'object' ? context(json as Record<string, unknown>) : undefined;
+    return bag !== null && typeof bag === 'object' ? [{ name, keys: Object.keys(bag) }] : [];
+  });
+}
+
+/** Options of {@link ContextReader}. */
+export interface ContextReaderOptions {
+  /**
+   * The files context may come from, read only when a key must be attributed to one.
+   *
+   * @default - cdkContextFiles() of the working directory and the home directory
+   */
+  readonly contextFiles?: () => readonly ContextFile[];
+}
 
 /** Collects the problems found while reading context. */
 export class ContextReader {
   private readonly problems: string[] = [];
+  private files?: readonly ContextFile[];
 
-  constructor(private readonly scope: IConstruct) {}
+  constructor(private readonly scope: IConstruct, private readonly options: ContextReaderOptions = {}) {}
 
   /** The raw value, or undefined when the key is not set. */
   public raw(key: string): unknown {
@@ -79,17 +140,25 @@ export class ContextReader {
   }
 
   /**
-   * Records a problem for every context key the app does not read, with the nearest known key:
-   * a misspelt `-c encrytion=kms` must not synthesize SSE-S3 buckets in silence. Keys with `:`
-   * or `@` belong to the CDK itself (feature flags, lookups, CLI settings) and are skipped.
+   * Records a problem for every context key the app does not read, with the nearest known key
+   * and where the key was set: a misspelt `-c encrytion=kms` must not synthesize SSE-S3 buckets
+   * in silence. The CDK's own keys ({@link isCdkContextKey}) are never rejected.
    */
   public rejectUnknownKeys(known: readonly string[]): void {
     for (const key of Object.keys(this.scope.node.getAllContext())) {
-      if (key.includes(':') || key.includes('@') || known.includes(key)) continue;
-      const nearest = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-      const hint = nearest !== undefined && editDistance(key, nearest) <= 3 ? ` Did you mean '${nearest}'?` : '';
-      this.problems.push(`${key}: not a context key of this app.${hint} The keys are ${known.map((k) => `'${k}'`).join(', ')}.`);
+      if (isCdkContextKey(key) || known.includes(key)) continue;
+      const nearest = [...known].sort((a, b) => editDistance(key.toLowerCase(), a.toLowerCase()) - editDistance(key.toLowerCase(), b.toLowerCase()))[0];
+      const hint = nearest !== undefined && editDistance(key.toLowerCase(), nearest.toLowerCase()) <= 3 ? ` Did you mean '${nearest}'?` : '';
+      const files = this.contextFiles().filter((file) => file.keys.includes(key)).map((file) => file.name);
+      const where = files.length > 0 ? `set in ${files.join(' and ')}` : 'given on the command line with -c';
+      const fix = files.length > 0 ? ` Remove it from ${files.join(' and ')} or rename it.` : '';
+      this.problems.push(`${key} (${where}): not a context key of this app.${hint} The keys are ${known.map((k) => `'${k}'`).join(', ')}.${fix}`);
     }
+  }
+
+  private contextFiles(): readonly ContextFile[] {
+    this.files ??= (this.options.contextFiles ?? (() => cdkContextFiles()))();
+    return this.files;
   }
 
   /** Records a problem found by the caller. */

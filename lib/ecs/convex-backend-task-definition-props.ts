@@ -123,6 +123,15 @@ export interface ConvexBackendTaskDefinitionProps {
   readonly instanceSecretField?: string;
 
   /**
+   * ARNs of the IAM roles (or users) besides the task's execution role that may read the
+   * generated `INSTANCE_SECRET`, e.g. the operators' role that runs `convex-storage admin-key`.
+   * When given, the secret's resource policy denies `secretsmanager:GetSecretValue` to every
+   * other principal, administrators included. Not used with your own `instanceSecret`.
+   * @default - any principal whose IAM policy allows reading the secret
+   */
+  readonly instanceSecretReaderArns?: string[];
+
+  /**
    * `CONVEX_CLOUD_ORIGIN`: the public URL of the API (port 3210), e.g.
    * `https://api.convex.example.com`, without a path. File and upload URLs are built from it and
    * the Node executor in the container calls back to it, so the task must reach it. Plain

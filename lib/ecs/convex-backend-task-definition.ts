@@ -126,10 +126,14 @@ export class ConvexBackendTaskDefinition extends Construct {
     // the key instead, as for the database secret.
     const storageKey = props.storage.encryptionKey;
     const storageKeyElsewhere = storageKey !== undefined && Stack.of(storageKey) !== stack;
-    this.instanceSecret = props.instanceSecret ?? new InstanceSecret(this, 'InstanceSecret', {
+    const generatedSecret = props.instanceSecret ? undefined : new InstanceSecret(this, 'InstanceSecret', {
       encryptionKey: storageKeyElsewhere ? kms.Key.fromKeyArn(this, 'StorageKey', storageKey.keyArn) : storageKey,
       removalPolicy,
-    }).secret;
+    });
+    this.instanceSecret = props.instanceSecret ?? generatedSecret!.secret;
+    if (generatedSecret && props.instanceSecretReaderArns !== undefined) {
+      generatedSecret.denyReadingExcept([this.executionRole.roleArn, ...props.instanceSecretReaderArns]);
+    }
     if (storageKeyElsewhere && !props.instanceSecret) {
       grantDecryptThroughSecretsManager(this.executionRole, storageKey, stack.region, stack.urlSuffix);
     }

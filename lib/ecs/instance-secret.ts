@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
 import { describeRemovalPolicy, isKept, retainedWithDeletedKeyProblem } from './key-retention';
@@ -80,5 +80,22 @@ export class InstanceSecret extends Construct {
     if (!props.encryptionKey) {
       acknowledgeComplianceRule(this.secret, 'SecretsManagerUsingKMSKey', 'Encrypted at rest with the AWS managed key aws/secretsmanager. This stack grants secretsmanager:GetSecretValue on the secret only to the task execution role; the AWS managed key adds no restriction of its own, so any other principal of this account reads it only through an IAM policy that allows GetSecretValue on it (as broad administrator policies do). This deployment chose encryption s3; with encryption kms (or an encryptionKey prop) the secret uses the storage\'s customer-managed key.');
     }
+  }
+
+  /**
+   * Lets nobody but `principalArns` read the value: the secret's resource policy denies
+   * `secretsmanager:GetSecretValue` to every other principal, whatever its IAM policies allow
+   * (an administrator policy included). Name the task's execution role (ECS reads the secret for
+   * the container) and the roles that run `convex-storage admin-key`.
+   */
+  public denyReadingExcept(principalArns: readonly string[]): void {
+    this.secret.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyReadingExceptNamedRoles',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: ['*'],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...principalArns] } },
+    }));
   }
 }

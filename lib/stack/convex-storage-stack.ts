@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Token, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Tags, Token, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackendAccessMode, accessSettingsProblems } from '../access/access-options';
 import { renderBackendDotEnv } from '../access/backend-dotenv';
@@ -10,6 +10,7 @@ import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
 import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend, outputDatabase } from '../ecs/convex-backend';
 import { ConvexBackendService } from '../service/convex-backend-service';
 import { ServiceHostSettings } from '../service/service-endpoints';
+import { APPLICATION_TAG, tagProblems } from './stack-tags';
 
 /**
  * How the app configures the running service (context `service=true`): the service's settings,
@@ -122,6 +123,16 @@ export interface ConvexStorageStackProps extends StackProps {
   readonly backend?: ConvexBackendOptions;
 
   /**
+   * Tags of the stack and of every resource in it that takes tags (AWS's rules: keys of 1 to 128
+   * characters not starting with `aws:`, values of at most 256, at most 49 besides
+   * `application`). Given here, they are in the template, so they reach every resource even
+   * where CloudFormation's propagation of stack tags does not.
+   *
+   * @default - only `application: convex`
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
    * Runs the backend as a service behind an HTTPS load balancer (app context `service=true`), with
    * the task definition of `backend`.
    *
@@ -154,7 +165,17 @@ export class ConvexStorageStack extends Stack {
   public readonly service?: ConvexBackendService;
 
   constructor(scope: Construct, id: string, props: ConvexStorageStackProps = {}) {
-    super(scope, id, props);
+    const tags = { [APPLICATION_TAG.key]: APPLICATION_TAG.value, ...props.tags };
+    super(scope, id, { ...props, tags });
+    const tagErrors = tagProblems('tags', props.tags ?? {});
+    if (tagErrors.length > 0) {
+      throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n${tagErrors.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    // Stack tags alone reach resources only through CloudFormation's propagation at deployment
+    // (and with @aws-cdk/core:explicitStackTags, Tags.of(stack) no longer tags the stack itself).
+    for (const [key, value] of Object.entries(tags)) {
+      Tags.of(this).add(key, value);
+    }
     this.storage = new ConvexStorage(this, 'Storage', props.storage);
     this.outputEnvironment(this.storage.backendEnvironment);
 
@@ -242,11 +263,15 @@ export class ConvexStorageStack extends Stack {
       hostedZone,
       certificate,
     });
-    outputBackend(service, service.backend, service.network, backendOptions);
-    if (service.database) outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    outputBackend(service, service.backend, service.network, { ...backendOptions, runByService: true });
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
     };
+    if (service.database) {
+      outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    } else {
+      output('BackendSecurityGroupId', service.securityGroup.securityGroupId, 'Security group of the backend tasks: let your database or endpoints in from it (the tasks accept only the load balancer)');
+    }
     output('ApiUrl', service.apiUrl, 'CONVEX_CLOUD_ORIGIN: the public URL of the backend API (clients connect here)');
     output('SiteUrl', service.siteUrl, 'CONVEX_SITE_ORIGIN: the public URL of the HTTP actions');
     output('ConvexSelfHostedUrl', service.apiUrl, 'CONVEX_SELF_HOSTED_URL for npx convex deploy (with CONVEX_SELF_HOSTED_ADMIN_KEY)');

@@ -116,7 +116,7 @@ describe('user mode', () => {
     const keys = ofType(v, 'AWS::IAM::AccessKey');
     const [[secretId, secret]] = ofType(v, 'AWS::SecretsManager::Secret');
     expect(group.Properties.ManagedPolicyArns).toEqual([v.stack.resolve(v.stack.storage.backendAccessPolicy.managedPolicyArn)]);
-    expect(user.Properties).toEqual({ Groups: [{ Ref: groupId }] });
+    expect(user.Properties).toEqual({ Groups: [{ Ref: groupId }], Tags: [{ Key: 'application', Value: 'convex' }] });
     expect(keys).toHaveLength(1);
     const [keyId, key] = keys[0];
     expect(key.Properties).toEqual({ Serial: 1, UserName: { Ref: userId } });

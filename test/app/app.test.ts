@@ -3,6 +3,7 @@
  * test/helpers/variants.ts; their cdk-nag and validation checks are in variants.test.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfnResource, aws_s3 as s3 } from 'aws-cdk-lib';
 import { readAppConfig } from '../../lib/app/app-config';
@@ -135,7 +136,7 @@ describe('context validation', () => {
   });
 
   test('a misspelt key is rejected with the nearest key, not ignored', () => {
-    expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion: not a context key of this app. Did you mean 'encryption'?");
+    expect(problemsOf({ encrytion: 'kms' })).toContain("encrytion (given on the command line with -c): not a context key of this app. Did you mean 'encryption'?");
     // CDK's own keys (feature flags, lookups) are not the app's business.
     expect(() => readAppConfig(testApp({ 'availability-zones:account=1:region=x': ['a'] }))).not.toThrow();
   });
@@ -148,10 +149,15 @@ describe('context validation', () => {
     expect(message).toContain("bucketNamePrefix 'Acme' gives the bucket name 'Acme-storage'");
   });
 
-  test('the app entry point prints the problems without a stack trace and exits 1', () => {
-    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'bin/app.ts'], {
-      cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
+  test('the app, run as cdk.json runs it (ts-node --swc), prints the problems without a stack trace and exits 1', () => {
+    const root = join(__dirname, '..', '..');
+    const command = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { app: string }).app;
+    expect(command).toBe('npx ts-node --swc bin/app.ts');
+    const run = spawnSync(command, {
+      shell: true,
+      cwd: root,
+      // ts-node's compile cache would stay in the run's temp directory.
+      env: { ...process.env, DISABLE_V8_COMPILE_CACHE: '1', CDK_CONTEXT_JSON: JSON.stringify({ encryption: 'aes' }), CDK_OUTDIR: testOutdir() },
       encoding: 'utf8',
     });
     expect(run.status).toBe(1);

@@ -5,7 +5,9 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { HEX_CHARACTERS, INSTANCE_SECRET_GENERATOR, INSTANCE_SECRET_LENGTH, InstanceSecret, NON_HEX_PRINTABLE_CHARACTERS } from '../../lib/ecs/instance-secret';
-import { acknowledgmentsUnder, unitTestStack } from '../helpers/cdk-app';
+import { ConvexBackendTaskDefinition, ConvexStorage } from '../../lib';
+import { readAppConfig } from '../../lib/app/app-config';
+import { acknowledgmentsUnder, testApp, unitTestStack } from '../helpers/cdk-app';
 
 const UPPERCASE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWERCASE = 'abcdefghijklmnopqrstuvwxyz';
@@ -95,4 +97,34 @@ test('with the AWS managed key, the acknowledgment says who can really read the 
     expect(reason).toContain('grants secretsmanager:GetSecretValue on the secret only to the task execution role');
     expect(reason).toContain('any other principal of this account reads it only through an IAM policy that allows GetSecretValue on it');
   }
+});
+
+test('instanceSecretReaderArns: the secret\'s policy denies reading to all but the execution role and the named roles', () => {
+  const stack = unitTestStack();
+  const backend = new ConvexBackendTaskDefinition(stack, 'Backend', {
+    storage: new ConvexStorage(stack, 'Storage'), ephemeralData: true, cloudOrigin: 'https://a.example.com', siteOrigin: 'https://s.example.com',
+    instanceSecretReaderArns: ['arn:aws:iam::123456789012:role/convex-operators'],
+  });
+  const policies = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, any>).filter((r) => r.Type === 'AWS::SecretsManager::ResourcePolicy');
+  expect(policies).toHaveLength(1);
+  expect(policies[0].Properties.SecretId).toEqual(stack.resolve(backend.instanceSecret.secretArn));
+  expect(policies[0].Properties.ResourcePolicy.Statement).toEqual([{
+    Sid: 'DenyReadingExceptNamedRoles',
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: 'secretsmanager:GetSecretValue',
+    Resource: '*',
+    Condition: { ArnNotEquals: { 'aws:PrincipalArn': [stack.resolve(backend.executionRole.roleArn), 'arn:aws:iam::123456789012:role/convex-operators'] } },
+  }]);
+  // Without the prop, no resource policy (IAM policies decide, as before).
+  const plain = unitTestStack();
+  new ConvexBackendTaskDefinition(plain, 'Backend', { storage: new ConvexStorage(plain, 'Storage'), ephemeralData: true, cloudOrigin: 'https://a.example.com', siteOrigin: 'https://s.example.com' });
+  Template.fromStack(plain).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+});
+
+test('instanceSecretReaderArns from context: a list of role or user ARNs, anything else named', () => {
+  const read = (value: unknown) => () => readAppConfig(testApp({ ecs: 'true', instanceSecretReaderArns: value }));
+  expect(read('arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:user/alice')().backend?.instanceSecretReaderArns)
+    .toEqual(['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::123456789012:user/alice']);
+  expect(read('ops')).toThrow("instanceSecretReaderArns: 'ops' is not valid; expected the ARN of an IAM role or user");
 });
