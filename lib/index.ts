@@ -83,7 +83,8 @@ export {
 } from './backups/backup-settings';
 
 // The backend as a running service: load balancer, certificate and DNS, dashboard, WAF, alarms.
-export { ConvexBackendService, type ConvexBackendServiceProps, type ConvexServiceStorage } from './service/convex-backend-service';
+export { ConvexBackendService } from './service/convex-backend-service';
+export * from './service/convex-backend-service-props';
 export { ConvexLoadBalancer, LOAD_BALANCER_SSL_POLICY, METRICS_PATHS, type ConvexLoadBalancerProps } from './service/convex-load-balancer';
 export { ELB_LOG_DELIVERY_PRINCIPAL, LoadBalancerLogsBucket, type LoadBalancerLogsBucketProps } from './service/load-balancer-logs-bucket';
 export { ConvexWebAcl, DEFAULT_RATE_LIMIT_PER_FIVE_MINUTES, WEB_ACL_MANAGED_RULE_GROUPS, type ConvexWebAclProps } from './service/convex-web-acl';

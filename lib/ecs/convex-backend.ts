@@ -191,10 +191,12 @@ function outputOf(scope: Construct): (key: string, value: string, description: s
  */
 export function outputBackend(
   scope: Construct, backend: ConvexBackendTaskDefinition, network: ConvexBackendVpc | undefined,
-  options: { readonly removalPolicy?: RemovalPolicy; readonly instanceSecretField?: string },
+  options: { readonly removalPolicy?: RemovalPolicy; readonly instanceSecretField?: string; readonly runByService?: boolean },
 ): void {
   const output = outputOf(scope);
-  output('BackendTaskDefinitionArn', backend.taskDefinition.taskDefinitionArn, 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
+  output('BackendTaskDefinitionArn', backend.taskDefinition.taskDefinitionArn, options.runByService
+    ? 'Task definition of the Convex backend, run by the backend service (one task)'
+    : 'Task definition of the Convex backend: run it in an ECS Fargate service with desiredCount 1, minHealthyPercent 0, maxHealthyPercent 100');
   output('BackendTaskRoleArn', backend.taskRole.roleArn, 'Role the backend runs with; it holds the storage access policy (no access keys)');
   output(BACKEND_OUTPUTS.instanceSecretArn, backend.instanceSecret.secretArn, 'INSTANCE_SECRET: ARN of the Secrets Manager secret holding it (64 hex characters); the value is never an output. npx convex-storage admin-key --stack <this stack> derives an admin key from it');
   if (options.instanceSecretField !== undefined) {
@@ -207,7 +209,8 @@ export function outputBackend(
   if (volume) {
     const kept = options.removalPolicy !== RemovalPolicy.DESTROY;
     output('BackendDataFileSystemId', volume.fileSystem.fileSystemId, `EFS file system holding /convex/data (SQLite); ${kept ? 'retained on stack deletion' : 'DELETED when the stack is deleted'}`);
-    output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
+    // A service of this library has a group of its own, which the data volume lets in.
+    if (!options.runByService) output('BackendSecurityGroupId', volume.clientSecurityGroup.securityGroupId, 'Security group to put on the backend service: it may reach the data volume');
   }
   if (network) {
     output('BackendVpcId', network.vpc.vpcId, 'VPC created for the backend: run the service in its private subnets');

@@ -296,11 +296,15 @@ export class ConvexStorageStack extends Stack {
       hostedZone,
       certificate,
     });
-    outputBackend(service, service.backend, service.network, backendOptions);
-    if (service.database) outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    outputBackend(service, service.backend, service.network, { ...backendOptions, runByService: true });
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
     };
+    if (service.database) {
+      outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    } else {
+      output('BackendSecurityGroupId', service.securityGroup.securityGroupId, 'Security group of the backend tasks: let your database or endpoints in from it (the tasks accept only the load balancer)');
+    }
     output('ApiUrl', service.apiUrl, 'CONVEX_CLOUD_ORIGIN: the public URL of the backend API (clients connect here)');
     output('SiteUrl', service.siteUrl, 'CONVEX_SITE_ORIGIN: the public URL of the HTTP actions');
     output('ConvexSelfHostedUrl', service.apiUrl, 'CONVEX_SELF_HOSTED_URL for npx convex deploy (with CONVEX_SELF_HOSTED_ADMIN_KEY)');
