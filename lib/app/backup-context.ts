@@ -26,6 +26,8 @@ export interface AppBackupOptions {
 export interface BackupContextScope {
   /** Whether the service runs (`service=true`): backups need its URL and network. */
   readonly service: boolean;
+  /** Whether the service serves HTTPS (a hosted zone or a certificate is given). */
+  readonly https: boolean;
   /** The exports bucket's expiration (`exportsRetentionDays`); `Infinity` in the single layout. */
   readonly exportsRetentionDays?: number;
 }
@@ -40,6 +42,8 @@ export function readBackupOptions(context: ContextReader, scope: BackupContextSc
   }
   if (!scope.service) {
     context.addProblem('backupSchedule: scheduled backups need the running service (-c service=true): the backup function calls its HTTPS API URL and reads its instance secret.');
+  } else if (!scope.https) {
+    context.addProblem('backupSchedule: the service serves plain HTTP (no hostedZoneId/hostedZoneName and no certificateArn), and the backup function sends an admin key, a credential that never expires, with every request: give the service a certificate (-c hostedZoneId=... -c hostedZoneName=..., or -c certificateArn=...) so its API URL is https://.');
   }
   const parsed = parseBackupSchedule(schedule);
   if ('problem' in parsed) context.addProblem(`backupSchedule: ${parsed.problem}`);

@@ -98,6 +98,14 @@ export const VARIANTS = {
     covers: 'a throw-away service trial: no domain (plain HTTP on the load balancer), public dashboard, deleted with the stack, SSE-S3',
     expectedWarnings: ['cdk-convex-storage:service-plain-http', 'cdk-convex-storage:public-dashboard'],
   },
+  'service-backups': {
+    context: {
+      service: 'true', domainName: 'convex.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+      encryption: 'kms', alarmEmail: 'ops@example.com',
+      backupSchedule: 'cron(0 3 * * ? *)', backupRetentionDays: '30', exportsRetentionDays: '60',
+    },
+    covers: 'scheduled backups of the service: a certificate of your own (no hosted zone), KMS, alarms by e-mail, a daily cron kept 30 days',
+  },
 } satisfies Record<string, AppVariant>;
 
 export type VariantName = keyof typeof VARIANTS;
