@@ -11,6 +11,7 @@ import { ConvexBackendOptions } from '../ecs/convex-backend';
 import { STACK_CONTEXT_KEYS, StackSettings, readStackSettings } from './stack-context';
 import type { ConvexServiceOptions } from '../stack/convex-storage-stack';
 import { SERVICE_CONTEXT_KEYS, readServiceOptions } from './service-context';
+import { AppBackupOptions, BACKUP_CONTEXT_KEYS, readBackupOptions } from './backup-context';
 
 /** Everything the app builds, read from CDK context. */
 export interface AppConfig {
@@ -30,6 +31,8 @@ export interface AppConfig {
   readonly backend?: ConvexBackendOptions;
   /** The running service (context `service=true`), else undefined; `backend` is then set too. */
   readonly service?: ConvexServiceOptions;
+  /** Scheduled backups (context `backupSchedule`), else undefined. */
+  readonly backups?: AppBackupOptions;
   /** CloudFormation termination protection of the stack (default: on for stage `prod`). */
   readonly terminationProtection: boolean;
 }
@@ -65,6 +68,7 @@ export const CONTEXT_KEYS: readonly ContextKeyDoc[] = [
   ...BACKEND_CONTEXT_KEYS,
   ...DATABASE_CONTEXT_KEYS,
   ...SERVICE_CONTEXT_KEYS,
+  ...BACKUP_CONTEXT_KEYS,
 ];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
@@ -99,6 +103,11 @@ export function readAppConfig(scope: IConstruct, options: ContextReaderOptions =
   const serviceOn = context.raw('service') === true || context.raw('service') === 'true';
   const backend = readBackendOptions(context, storage, stage, serviceOn);
   const service = readServiceOptions(context, backend?.dashboard === true);
+  const backups = readBackupOptions(context, {
+    service: serviceOn,
+    https: context.raw('hostedZoneId') !== undefined || context.raw('certificateArn') !== undefined,
+    exportsRetentionDays: storage.layout === StorageLayout.SINGLE ? Number.POSITIVE_INFINITY : storage.exportsRetentionDays,
+  });
   const access = readAccess(context, backend !== undefined, storage.backendVpcEndpointIds !== undefined);
   const terminationProtection = context.boolean('terminationProtection') ?? stage === 'prod';
   const stack = readStackSettings(context);
@@ -106,7 +115,7 @@ export function readAppConfig(scope: IConstruct, options: ContextReaderOptions =
   context.throwIfInvalid();
   return {
     stage, stackName: stack.stackName ?? `ConvexStorage-${stage}`, tags: stack.tags, acknowledgedWarnings: stack.acknowledgedWarnings,
-    storage, access, backend, service, terminationProtection,
+    storage, access, backend, service, backups, terminationProtection,
   };
 }
 

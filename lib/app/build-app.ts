@@ -32,6 +32,7 @@ export function buildConvexStorageApp(app: App): ConvexStorageApp {
     backend: config.backend,
     tags: config.tags,
     service: config.service,
+    backups: config.backups,
   });
   // For `cdk synth --strict`: the warnings the user chose to live with, on the whole app.
   for (const { id, reason } of config.acknowledgedWarnings) {

@@ -15,7 +15,7 @@ export const MULTI_AZ_STAGE = 'prod';
 
 /** The database's context keys, with defaults; the README documents each one. */
 export const DATABASE_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
-  { key: 'database', default: '(none: SQLite on an EFS volume)', description: '`postgres` gives the backend its own RDS for PostgreSQL 17 database (TLS verified against the pinned RDS CAs, backups, deletion protection): see "A managed database: `-c database=postgres`" in the README. With `ecs=true`; not with `databaseUrlSecretArn`.' },
+  { key: 'database', default: '(none: SQLite on an EFS volume)', description: '`postgres` gives the backend its own RDS for PostgreSQL 17 database (TLS verified against the pinned RDS CAs, backups, deletion protection): see "A managed database: `-c database=postgres`" in the README. With `ecs=true` or `service=true`; not with `databaseUrlSecretArn`.' },
   { key: 'databaseInstanceType', default: DEFAULT_DATABASE_INSTANCE_TYPE, description: 'RDS instance class, with or without `db.` (e.g. `t4g.medium`, `m7g.large`). With `database`.' },
   { key: 'databaseMultiAz', default: `(true for stage ${MULTI_AZ_STAGE}, else false)`, description: '`true` adds a standby in a second Availability Zone with automatic failover (about twice the instance cost). With `database`.' },
   { key: 'databaseBackupRetentionDays', default: String(DEFAULT_BACKUP_RETENTION_DAYS), description: 'Days of automated backups and point-in-time recovery, 1 to 35. With `database`.' },
@@ -26,7 +26,7 @@ export const DATABASE_CONTEXT_KEYS: readonly ContextKeyDoc[] = [
 export interface DatabaseContextScope {
   /** The deployment stage (`prod` turns Multi-AZ on by default). */
   readonly stage: string;
-  /** Whether the backend is on (`ecs=true`). */
+  /** Whether the backend is on (`ecs=true`, or `service=true`, which implies it). */
   readonly backend: boolean;
   /** Whether `databaseUrlSecretArn` is set (a database of your own). */
   readonly ownDatabase: boolean;
@@ -53,7 +53,7 @@ export function readDatabaseOptions(context: ContextReader, scope: DatabaseConte
 
   const databaseSet = context.raw('database') !== undefined;
   if (databaseSet) {
-    if (!scope.backend) context.addProblem('database: only applies with ecs=true (the database is the backend task\'s); add -c ecs=true or drop database.');
+    if (!scope.backend) context.addProblem('database: only applies with ecs=true or service=true (the database is the backend task\'s); add -c ecs=true or -c service=true, or drop database.');
     if (scope.ownDatabase) context.addProblem('database: databaseUrlSecretArn already gives the backend a database of your own; set one of database and databaseUrlSecretArn, not both.');
     if (scope.ephemeralData) context.addProblem('ephemeralData: the data lives in the database that database=postgres creates; drop ephemeralData.');
   } else {

@@ -334,7 +334,7 @@ export class ConvexScheduledBackups extends Construct {
     const url = props.apiUrl;
     if (!Token.isUnresolved(url) || /^https?:\/\//.test(url)) {
       if (!url.startsWith('https://')) {
-        problems.push(`apiUrl: '${url}' is not an https:// URL. The backup function sends an admin key (a credential that never expires) in every request, so it must travel over TLS: give the service a certificate (hostedZone or certificate) and use its https:// API URL.`);
+        problems.push(`apiUrl: ${Token.isUnresolved(url) ? `the URL (${url.split('$')[0]}<known at deployment>)` : `'${url}'`} is not an https:// URL. The backup function sends an admin key (a credential that never expires) in every request, so it must travel over TLS: give the service a certificate (hostedZone or certificate) and use its https:// API URL.`);
       } else if (!Token.isUnresolved(url)) {
         const parsed = safeUrl(url);
         if (!parsed || parsed.username || parsed.password || parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {

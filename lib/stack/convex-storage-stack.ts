@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Tags, Token, aws_certificatemanager as acm, aws_iam as iam, aws_route53 as route53 } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, StackProps, Tags, Token, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BackendAccessMode, accessSettingsProblems } from '../access/access-options';
 import { renderBackendDotEnv } from '../access/backend-dotenv';
@@ -6,7 +6,9 @@ import { BackendRole } from '../access/backend-role';
 import { BackendUser } from '../access/backend-user';
 import { sourceIpListProblems } from '../access/network-options';
 import { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, describeVariable, outputKeyFor, secretArnOutputKeyFor } from '../backend-env';
-import { ConvexStorage, ConvexStorageProps } from '../storage/convex-storage';
+import { ConvexStorage, ConvexStorageProps, StorageLayout } from '../storage/convex-storage';
+import { DEFAULT_BACKUP_SCHEDULE } from '../backups/backup-settings';
+import { ConvexScheduledBackups } from '../backups/convex-scheduled-backups';
 import { ConvexBackend, ConvexBackendOptions, importDatabaseSecret, outputBackend, outputDatabase } from '../ecs/convex-backend';
 import { ConvexBackendService } from '../service/convex-backend-service';
 import { ServiceHostSettings } from '../service/service-endpoints';
@@ -139,6 +141,30 @@ export interface ConvexStorageStackProps extends StackProps {
    * @default - no service
    */
   readonly service?: ConvexServiceOptions;
+
+  /**
+   * Scheduled backups of the service's deployment (app context `backupSchedule`): snapshot
+   * exports with file storage, kept `retentionDays`. Needs `service`.
+   *
+   * @default - no scheduled backups
+   */
+  readonly backups?: ConvexStackBackupOptions;
+}
+
+/** The scheduled backups of {@link ConvexStorageStack}. */
+export interface ConvexStackBackupOptions {
+  /**
+   * EventBridge Scheduler expression.
+   *
+   * @default 'rate(1 day)'
+   */
+  readonly schedule?: string;
+  /**
+   * Days the backend keeps each backup.
+   *
+   * @default 14
+   */
+  readonly retentionDays?: number;
 }
 
 /**
@@ -163,6 +189,9 @@ export class ConvexStorageStack extends Stack {
 
   /** The running backend service, when `service` is given. */
   public readonly service?: ConvexBackendService;
+
+  /** The scheduled backups, when `backups` is given. */
+  public readonly backups?: ConvexScheduledBackups;
 
   constructor(scope: Construct, id: string, props: ConvexStorageStackProps = {}) {
     const tags = { [APPLICATION_TAG.key]: APPLICATION_TAG.value, ...props.tags };
@@ -236,8 +265,12 @@ export class ConvexStorageStack extends Stack {
         : 'DotEnv: the backend\'s .env block; credentials come from the backend role, so it holds no keys',
     });
 
+    if (props.backups && !props.service) {
+      throw new Error(`Invalid ConvexStorageStack properties at ${this.node.path}:\n  - backups: scheduled backups need the running service (service): the backup function calls its HTTPS API URL and reads its instance secret.`);
+    }
     if (props.service) {
       this.service = this.addService(props.service, props.backend ?? {});
+      if (props.backups) this.backups = this.addBackups(this.service, props.backups, props.storage ?? {}, props.backend?.removalPolicy);
     } else if (props.backend) {
       this.backend = new ConvexBackend(this, 'Backend', { ...props.backend, storage: this.storage });
     }
@@ -263,11 +296,15 @@ export class ConvexStorageStack extends Stack {
       hostedZone,
       certificate,
     });
-    outputBackend(service, service.backend, service.network, backendOptions);
-    if (service.database) outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    outputBackend(service, service.backend, service.network, { ...backendOptions, runByService: true });
     const output = (key: string, value: string, description: string) => {
       new CfnOutput(service, key, { value, description }).overrideLogicalId(key);
     };
+    if (service.database) {
+      outputDatabase(service, service.database, service.securityGroup, backendOptions.removalPolicy);
+    } else {
+      output('BackendSecurityGroupId', service.securityGroup.securityGroupId, 'Security group of the backend tasks: let your database or endpoints in from it (the tasks accept only the load balancer)');
+    }
     output('ApiUrl', service.apiUrl, 'CONVEX_CLOUD_ORIGIN: the public URL of the backend API (clients connect here)');
     output('SiteUrl', service.siteUrl, 'CONVEX_SITE_ORIGIN: the public URL of the HTTP actions');
     output('ConvexSelfHostedUrl', service.apiUrl, 'CONVEX_SELF_HOSTED_URL for npx convex deploy (with CONVEX_SELF_HOSTED_ADMIN_KEY)');
@@ -277,6 +314,30 @@ export class ConvexStorageStack extends Stack {
     output('BackendClusterName', service.cluster.clusterName, 'ECS cluster of the backend service');
     if (service.alarmTopic) output('AlarmTopicArn', service.alarmTopic.topicArn, 'SNS topic the alarms notify');
     return service;
+  }
+
+  /** Scheduled backups of the service, in its VPC, on its alarm topic, with the storage's key. */
+  private addBackups(service: ConvexBackendService, options: ConvexStackBackupOptions, storage: ConvexStorageProps, removalPolicy: RemovalPolicy | undefined): ConvexScheduledBackups {
+    const backups = new ConvexScheduledBackups(this, 'Backups', {
+      apiUrl: service.apiUrl,
+      instanceName: service.backend.instanceName,
+      instanceSecret: service.instanceSecret,
+      schedule: options.schedule,
+      backupRetentionDays: options.retentionDays,
+      // The single layout expires nothing: its one bucket holds user data too.
+      exportsRetentionDays: this.storage.layout === StorageLayout.SINGLE ? Number.POSITIVE_INFINITY : storage.exportsRetentionDays,
+      alarmTopic: service.alarmTopic,
+      vpc: service.vpc,
+      // Only a key whose policy this app writes (the log group's statement goes into it).
+      encryptionKey: this.storage.encryptionKey instanceof kms.Key ? this.storage.encryptionKey : undefined,
+      removalPolicy,
+    });
+    const output = (key: string, value: string, description: string) => {
+      new CfnOutput(backups, key, { value, description }).overrideLogicalId(key);
+    };
+    output('BackupFunctionName', backups.function.functionName, `Scheduled backups (${options.schedule ?? DEFAULT_BACKUP_SCHEDULE}, kept ${backups.backupRetentionDays} days): run it by hand with aws lambda invoke --invocation-type Event`);
+    output('BackupLogGroupName', backups.logGroup.logGroupName, 'Log group of the backup function: what each run requested, confirmed and extended');
+    return backups;
   }
 
   /** One output per backend variable, keyed by the variable's PascalCase name. */

@@ -200,3 +200,13 @@ describe.each(Object.entries(VARIANTS))('%s', (_name, variant) => {
     expect(run.stderr).toMatch(/warning: .*had no INSTANCE_NAME but already named buckets: a backend that ran with it used the default 'convex-self-hosted'/);
   });
 });
+
+test('a stack with object lock: env removes AWS_S3_DISABLE_CHECKSUMS=true from the file (S3 refuses uploads without checksums there)', async () => {
+  const locked = synthesize({ storage: { objectLock: true } });
+  writeFileSync(join(tmp.dir, 'cdk-outputs.json'), locked.outputsFile);
+  writeFileSync(join(tmp.dir, '.env'), 'AWS_S3_DISABLE_CHECKSUMS=true\n');
+  const run = await cli(['env', '--outputs-file', 'cdk-outputs.json'], { cwd: tmp.dir });
+  expect(run.code).toBe(0);
+  expect(parseDotEnv(read('.env')).has('AWS_S3_DISABLE_CHECKSUMS')).toBe(false);
+  expect(run.stderr).toMatch(/removed: AWS_S3_DISABLE_CHECKSUMS \(AWS S3 returns the CRC32 checksums the backend asks for\)/);
+});

@@ -99,6 +99,8 @@ test('context: the database keys are documented and read with their defaults', (
   expect(set.backupRetention?.toDays()).toBe(35);
   expect(set.allocatedStorageGiB).toBe(100);
   expect(readAppConfig(testApp({ ecs: 'true' })).backend?.postgres).toBeUndefined();
+  // service=true runs the task definition, so the database applies there too.
+  expect(readAppConfig(testApp({ service: 'true', database: 'postgres', stage: 'prod' })).backend?.postgres?.multiAz).toBe(true);
   // The app's removalPolicy reaches the backend, which makes the database's a snapshot or a delete.
   expect(readAppConfig(testApp({ ecs: 'true', database: 'postgres', removalPolicy: 'destroy' })).backend?.removalPolicy).toBe(RemovalPolicy.DESTROY);
 });
@@ -117,7 +119,7 @@ test('context: bad database settings are all reported at once, each naming the k
 });
 
 test('context: database needs ecs=true, and excludes a database of your own and ephemeral data; its settings need it', () => {
-  expect(problemsOf({ database: 'postgres' })).toEqual(['database: only applies with ecs=true (the database is the backend task\'s); add -c ecs=true or drop database.']);
+  expect(problemsOf({ database: 'postgres' })).toEqual(['database: only applies with ecs=true or service=true (the database is the backend task\'s); add -c ecs=true or -c service=true, or drop database.']);
   expect(problemsOf({ ecs: 'true', database: 'postgres', databaseUrlSecretArn: ARN })).toEqual(['database: databaseUrlSecretArn already gives the backend a database of your own; set one of database and databaseUrlSecretArn, not both.']);
   expect(problemsOf({ ecs: 'true', database: 'postgres', ephemeralData: 'true' })).toEqual(['ephemeralData: the data lives in the database that database=postgres creates; drop ephemeralData.']);
   expect(problemsOf({ ecs: 'true', databaseMultiAz: 'true', databaseAllocatedStorage: '50' })).toEqual([

@@ -66,6 +66,14 @@ export const VARIANTS = {
     },
     covers: 'a Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume',
   },
+  'user-source-ips': {
+    context: { access: 'user', encryption: 'kms', backendSourceIps: '203.0.113.0/24,2001:db8:1234::/48' },
+    covers: 'an IAM user confined to its public addresses (its group denies requests from any other), KMS',
+  },
+  'role-vpc-endpoints': {
+    context: { layout: 'single', encryption: 'kms', backendVpcEndpointIds: 'vpce-0a1b2c3d4e5f60718,vpce-1a2b3c4d' },
+    covers: 'a backend role confined to the S3 endpoints of a VPC of your own, in one KMS bucket',
+  },
   'ecs-postgres': {
     context: { ecs: 'true', database: 'postgres' },
     covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
@@ -89,6 +97,14 @@ export const VARIANTS = {
     context: { service: 'true', dashboard: 'true', publicDashboard: 'true', deletionProtection: 'false', removalPolicy: 'destroy' },
     covers: 'a throw-away service trial: no domain (plain HTTP on the load balancer), public dashboard, deleted with the stack, SSE-S3',
     expectedWarnings: ['cdk-convex-storage:service-plain-http', 'cdk-convex-storage:public-dashboard'],
+  },
+  'service-backups': {
+    context: {
+      service: 'true', domainName: 'convex.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+      encryption: 'kms', alarmEmail: 'ops@example.com',
+      backupSchedule: 'cron(0 3 * * ? *)', backupRetentionDays: '30', exportsRetentionDays: '60',
+    },
+    covers: 'scheduled backups of the service: a certificate of your own (no hosted zone), KMS, alarms by e-mail, a daily cron kept 30 days',
   },
 } satisfies Record<string, AppVariant>;
 

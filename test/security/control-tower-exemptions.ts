@@ -75,6 +75,10 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     reason: 'encryption=s3 (the default) is the chosen mode: the database is encrypted at rest with the AWS managed key aws/rds, no key to manage or pay for; encryption=kms encrypts it (and its snapshots, secret and logs) with the storage key and passes this control.',
   },
   {
+    rule: 'ct-sqs-pr-1', resource: /^BackupsDeadLetterQueue[0-9A-F]{8}$/,
+    reason: 'This queue is itself the dead-letter queue of the backup schedule and the backup function; a dead-letter queue for it would hold messages nobody reads. Its depth raises the dead-letter alarm.',
+  },
+  {
     rule: 'ct-ecs-pr-3', resource: TASK_DEFINITION,
     reason: 'The upstream backend image runs as root and its binaries are executable by root only; a non-root user cannot start it.',
   },

@@ -48,3 +48,11 @@ test('the README example: the service on a VPC and cluster of your own stack', (
   template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 1, DeploymentConfiguration: { MaximumPercent: 100, MinimumHealthyPercent: 0 } });
   template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'dashboard.convex.acme.example.' });
 });
+
+test('with SQLite, BackendSecurityGroupId is the tasks\' group, which the data volume lets in on NFS', () => {
+  const { templateJson } = synthesizedVariant('service-trial');
+  const group = templateJson.Outputs.BackendSecurityGroupId.Value;
+  expect(group['Fn::GetAtt'][0]).toMatch(/^BackendBackendSecurityGroup/);
+  const nfs = Object.values(templateJson.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === 2049);
+  expect(nfs.map((r) => r.Properties.SourceSecurityGroupId)).toContainEqual(group);
+});

@@ -333,3 +333,48 @@ describe('with a managed database (postgres)', () => {
     expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([built.stack.resolve(built.service.securityGroup.securityGroupId)]);
   });
 });
+
+describe('siteOnApiHost: the one-domain layout', () => {
+  test('HTTP actions under /http on the API host: no site host, rule, target group or certificate name', () => {
+    const built = build((stack) => ({ domainName: 'convex.example.com', hostedZone: zone(stack), siteOnApiHost: true }));
+    const backendEnv = env(backendContainer(built));
+    expect(backendEnv).toMatchObject({ CONVEX_CLOUD_ORIGIN: 'https://api.convex.example.com', CONVEX_SITE_ORIGIN: 'https://api.convex.example.com/http' });
+    expect(Object.keys(rules(built)).map(Number)).toEqual([10, 20]);
+    expect(resources(built, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([, r]) => r.Properties.Port)).toEqual([3210]);
+    const [, certificate] = one(built, 'AWS::CertificateManager::Certificate');
+    expect(certificate.Properties.SubjectAlternativeNames).toBeUndefined();
+    expect(resources(built, 'AWS::Route53::RecordSet').map(([, r]) => r.Properties.Name)).toEqual(['api.convex.example.com.']);
+  });
+});
+
+describe('bad props fail at synth with every problem named', () => {
+  test('one error lists them all', () => {
+    const error = (() => {
+      try {
+        build((stack) => ({
+          apiHost: 'API.example.com', siteHost: 'site.example.org', hostedZone: zone(stack), dashboardAllowedCidrs: ['10.0.0.1/8'], publicDashboard: true,
+          alarmEmail: 'nobody', rateLimitPerFiveMinutes: 5, siteOnApiHost: true,
+        }));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected an error');
+    })();
+    for (const expected of [
+      "dashboardAllowedCidrs: '10.0.0.1/8' has host bits set",
+      'publicDashboard and dashboardAllowedCidrs are both set',
+      'dashboardAllowedCidrs is set but dashboard is off',
+      'siteHost and siteOnApiHost are both set',
+      "alarmEmail: 'nobody' is not an e-mail address",
+      'rateLimitPerFiveMinutes is 5',
+      "apiHost 'API.example.com' is not a valid host name",
+    ]) {
+      expect(error).toContain(expected);
+    }
+  });
+
+  test('hosts outside the hosted zone, and hosts without a certificate, are refused', () => {
+    expect(() => build((stack) => ({ domainName: 'convex.example.org', hostedZone: zone(stack) }))).toThrow("the host 'api.convex.example.org' is not in the hosted zone 'example.com'");
+    expect(() => build(() => ({ domainName: 'convex.example.com' }))).toThrow('neither a hosted zone');
+  });
+});
