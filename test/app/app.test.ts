@@ -152,7 +152,7 @@ describe('context validation', () => {
   test('the app, run as cdk.json runs it (ts-node --swc), prints the problems without a stack trace and exits 1', () => {
     const root = join(__dirname, '..', '..');
     const command = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { app: string }).app;
-    expect(command).toBe('npx ts-node --swc bin/app.ts');
+    expect(command).toBe('node node_modules/ts-node/dist/bin.js --swc bin/app.ts');
     const run = spawnSync(command, {
       shell: true,
       cwd: root,
