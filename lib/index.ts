@@ -23,6 +23,7 @@ export { BACKEND_BUCKET_ACTIONS, BACKEND_DELETE_ACTIONS, BACKEND_KMS_ACTIONS, BA
 export * from './access/backend-dotenv';
 export * from './access/backend-role';
 export * from './access/backend-user';
+export { sourceIpProblems, vpcEndpointIdProblems } from './access/network-options';
 export * from './iam/managed-policy-role';
 
 // The backend's environment and its .env format.
@@ -47,6 +48,7 @@ export { ConvexBackendTaskDefinition } from './ecs/convex-backend-task-definitio
 export * from './ecs/convex-backend-task-definition-props';
 export { ConvexBackend, type ConvexBackendOptions, type ConvexBackendProps } from './ecs/convex-backend';
 export * from './ecs/backend-vpc';
+export { s3GatewayEndpointPolicyStatements } from './ecs/s3-endpoint-policy';
 export * from './ecs/data-volume';
 export { ConvexLogGroup, type ConvexLogGroupProps } from './ecs/log-group';
 export { InstanceSecret, INSTANCE_SECRET_LENGTH, type InstanceSecretProps } from './ecs/instance-secret';

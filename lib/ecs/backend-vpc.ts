@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledgeComplianceRule } from '../compliance';
 import { ConvexLogGroup } from './log-group';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
+import type { ConvexBackendStorage } from './convex-backend-task-definition-props';
 import { s3GatewayEndpointPolicyStatements } from './s3-endpoint-policy';
 
 /** Properties of {@link ConvexBackendVpc}. */
@@ -105,5 +106,21 @@ export class ConvexBackendVpc extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs.logGroup, flowLogRole),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+  }
+
+  /**
+   * Confines `principal` (the role of the backend tasks that run in this VPC) to this VPC: the
+   * storage denies it every request that does not come through {@link s3Endpoint}, so a leaked
+   * task-role credential stops working anywhere else. Storage in another stack, or without
+   * `restrictBackendToVpcEndpoints`, is left as it is, with a warning (naming the role in its
+   * bucket policies would make the two stacks depend on each other).
+   */
+  public confineStorageAccess(storage: ConvexBackendStorage, principal: iam.IRole): void {
+    const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(this);
+    if (storage.restrictBackendToVpcEndpoints && sameStack) {
+      storage.restrictBackendToVpcEndpoints(principal, [this.s3Endpoint.vpcEndpointId]);
+      return;
+    }
+    Annotations.of(this).addWarningV2('cdk-convex-storage:storage-not-restricted', `The backend's storage ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in the stack of its VPC'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not this VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
   }
 }

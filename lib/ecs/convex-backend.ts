@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { INSTANCE_NAME } from '../backend-env';
 import { ConvexPostgres, ConvexPostgresOptions } from '../database/convex-postgres';
@@ -167,15 +167,11 @@ export function importDatabaseSecret(scope: Construct, settings: DatabaseSecretS
  * Confines the task role's storage access to `network`'s S3 endpoint: the task runs in that VPC,
  * so its storage requests all arrive through the endpoint, and a task-role credential that leaks
  * stops working anywhere else. Storage in another stack cannot name the task role without a
- * cross-stack cycle: then a warning says how to do it there.
+ * cross-stack cycle: then a warning says how to do it there. The same as
+ * {@link ConvexBackendVpc.confineStorageAccess}, for callers that hold the VPC construct.
  */
-export function restrictStorageToNetwork(scope: Construct, storage: ConvexBackendStorage, taskRole: iam.IRole, network: ConvexBackendVpc): void {
-  const sameStack = Construct.isConstruct(storage) && Stack.of(storage) === Stack.of(scope);
-  if (storage.restrictBackendToVpcEndpoints && sameStack) {
-    storage.restrictBackendToVpcEndpoints(taskRole, [network.s3Endpoint.vpcEndpointId]);
-  } else {
-    Annotations.of(scope).addWarningV2('cdk-convex-storage:storage-not-restricted', `The storage given to ${scope.constructor.name} ${sameStack ? 'has no restrictBackendToVpcEndpoints method' : 'is not in this stack'}, so the task role's storage access works from any network. Restrict it in the buckets' policies: deny the task role (aws:PrincipalArn) every request whose aws:SourceVpce is not the VPC's S3 endpoint (output BackendS3EndpointId), e.g. with ConvexStorage's backendVpcEndpointIds.`);
-  }
+export function restrictStorageToNetwork(_scope: Construct, storage: ConvexBackendStorage, taskRole: iam.IRole, network: ConvexBackendVpc): void {
+  network.confineStorageAccess(storage, taskRole);
 }
 
 function outputOf(scope: Construct): (key: string, value: string, description: string) => void {

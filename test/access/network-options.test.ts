@@ -1,12 +1,13 @@
 /**
  * The checks of backendSourceIps and backendVpcEndpointIds, in the constructs and in the app.
  */
-import { aws_iam as iam } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack, aws_iam as iam } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { BackendAccessMode } from '../../lib/access/access-options';
 import { BackendUser } from '../../lib/access/backend-user';
 import { sourceIpListProblems, sourceIpProblems, vpcEndpointIdProblems } from '../../lib/access/network-options';
 import { readAppConfig } from '../../lib/app/app-config';
+import { ConvexBackend } from '../../lib/ecs/convex-backend';
 import { ConvexStorageStack } from '../../lib/stack/convex-storage-stack';
 import { ConvexStorage } from '../../lib/storage/convex-storage';
 import { unitTestApp, unitTestStack } from '../helpers/cdk-app';
@@ -119,4 +120,14 @@ describe('the constructs', () => {
       Sid: 'DenyBackendOutsideSourceIps', Effect: 'Deny', Action: 's3:*', Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.7/32'] } },
     })]);
   });
+});
+
+test('ConvexBackend in another stack than its storage leaves the storage unrestricted, with a warning that says how', () => {
+  const app = unitTestApp();
+  const storage = new ConvexStorage(new Stack(app, 'Storage'), 'Storage');
+  const compute = new Stack(app, 'Compute');
+  new ConvexBackend(compute, 'Convex', { storage, cloudOrigin: 'https://api.convex.example.com', siteOrigin: 'https://site.convex.example.com' });
+  Annotations.fromStack(compute).hasWarning('/Compute/Convex/Network', Match.stringLikeRegexp('not in the stack of its VPC.*backendVpcEndpointIds'));
+  const policies = Template.fromStack(storage.node.scope as Stack).findResources('AWS::S3::BucketPolicy');
+  expect(JSON.stringify(policies)).not.toContain('aws:SourceVpce');
 });

@@ -41,6 +41,11 @@ export class ResolvedTemplate {
     return this.resolve(output.Value);
   }
 
+  /** The value of a stack output, or undefined when the stack has no such output. */
+  public outputOrUndefined(key: string): string | undefined {
+    return this.template.Outputs?.[key] === undefined ? undefined : this.output(key);
+  }
+
   /** What `Ref` to a resource (or pseudo parameter) returns. */
   public ref(id: string): string {
     const pseudo: Record<string, string> = {
@@ -239,6 +244,8 @@ export interface SimulatedRequest {
   readonly resourcePolicy?: Json;
   /** The endpoint's policy, for requests through an endpoint. */
   readonly endpointPolicy?: Json;
+  /** Context keys the request itself sets (e.g. `s3:x-amz-server-side-encryption` from a header). */
+  readonly requestKeys?: Readonly<Record<string, string>>;
 }
 
 /** The request context AWS builds for `request`. */
@@ -258,7 +265,7 @@ export function requestContext(request: SimulatedRequest): Record<string, string
   } else {
     context['aws:SourceIp'] = request.origin.sourceIp;
   }
-  return context;
+  return { ...context, ...request.requestKeys };
 }
 
 /** AWS's decision for one request: `Allowed`, `ExplicitlyDenied` or `ImplicitlyDenied`. */

@@ -66,6 +66,14 @@ export const VARIANTS = {
     },
     covers: 'a Postgres URL in a secret encrypted with a customer-managed key: no VPC, no volume',
   },
+  'user-source-ips': {
+    context: { access: 'user', encryption: 'kms', backendSourceIps: '203.0.113.0/24,2001:db8:1234::/48' },
+    covers: 'an IAM user confined to its public addresses (its group denies requests from any other), KMS',
+  },
+  'role-vpc-endpoints': {
+    context: { layout: 'single', encryption: 'kms', backendVpcEndpointIds: 'vpce-0a1b2c3d4e5f60718,vpce-1a2b3c4d' },
+    covers: 'a backend role confined to the S3 endpoints of a VPC of your own, in one KMS bucket',
+  },
   'ecs-postgres': {
     context: { ecs: 'true', database: 'postgres' },
     covers: 'RDS for PostgreSQL in isolated subnets of the app\'s VPC: single-AZ (stage dev), SSE-S3 and AWS managed keys, CA bundles chosen by region at deployment',
