@@ -125,9 +125,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     const target = BigInt(String(snapshot.start_ts)) + BigInt(options.retentionDays) * NANOS_PER_DAY;
     if (snapshot.expiration_ts === undefined || BigInt(String(snapshot.expiration_ts)) < target) {
       await api.setExpiration(snapshot._id, target);
-      note('extended the backup\'s expiration', { exportId: snapshot._id, expirationTsNs: target.toString(), retentionDays: options.retentionDays });
+      note('extended the backup\'s expiration', { exportId: snapshot._id, startTs: String(snapshot.start_ts), expirationTsNs: target.toString(), retentionDays: options.retentionDays });
     } else {
-      note('the backup\'s expiration already covers the retention', { exportId: snapshot._id });
+      note('the backup\'s expiration already covers the retention', { exportId: snapshot._id, startTs: String(snapshot.start_ts) });
     }
     confirmed.push(snapshot._id);
   };

@@ -70,6 +70,8 @@ test('first run: requests an export with storage, waits for it, and extends it t
   expect(extend.body).toBe(`{"expirationTsNs":${expirationFor(30)}}`);
   expect(backend.exports[0].expiration_ts).toBe(expirationFor(30));
   expect(confirmedMetric()).toBe(1);
+  // The start_ts a download (GET /api/export/zip/<start_ts>) needs is in the log.
+  expect(logs.map((l) => JSON.parse(l)).find((l) => l.exportId === 'export1' && l.startTs)).toMatchObject({ startTs: START_TS, expirationTsNs: expirationFor(30) });
 });
 
 test('a completed previous export is extended first; an export still running when time is up is left to the next run', async () => {
