@@ -1,5 +1,6 @@
 import { RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms, aws_sns as sns, aws_sns_subscriptions as subscriptions } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsResources } from '../iam/key-grant-guard';
 
 /** Properties of {@link AlarmTopic}. */
 export interface AlarmTopicProps {
@@ -35,14 +36,7 @@ export class AlarmTopic extends Construct {
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
     }));
     // No grants on this key: SNS and CloudWatch use it directly.
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyGrantsExceptForAwsResources',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    }));
+    this.key.addToResourcePolicy(denyGrantsExceptForAwsResources());
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'Convex backend alarms',
       masterKey: this.key,

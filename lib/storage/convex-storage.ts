@@ -13,6 +13,7 @@ import { VPC_ENDPOINT_DENY_SID, vpcEndpointDenyStatement } from '../access/netwo
 import { acknowledgeComplianceRule } from '../compliance';
 import { AWS_REGION, INSTANCE_NAME, STRICT_BOOLEAN_VARS, strictBoolean } from '../backend-env';
 import { LIFECYCLE_DEFAULTS, STORAGE_KINDS, StorageKind, StorageKindSpec } from '../storage-kinds';
+import { denyGrantsExceptForAwsResources } from '../iam/key-grant-guard';
 
 export { ConvexStorageProps, StorageEncryption, StorageLayout, convexStoragePropsProblems } from './convex-storage-props';
 
@@ -248,14 +249,7 @@ function newStorageKey(scope: Construct, deletable: boolean): kms.Key {
     removalPolicy: deletable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
   key.addAlias(`alias/${Names.uniqueResourceName(key, { maxLength: 200, separator: '-' })}`);
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: 'DenyGrantsExceptForAwsResources',
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['kms:CreateGrant'],
-    resources: ['*'],
-    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-  }));
+  key.addToResourcePolicy(denyGrantsExceptForAwsResources());
   return key;
 }
 
