@@ -84,7 +84,7 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   },
   {
     rule: 'ct-ecs-pr-6', resource: TASK_DEFINITION,
-    reason: 'OPEN ITEM (issue 9): the paths the upstream image writes besides /convex/data (the entrypoint\'s generated credentials, the Node executor\'s module cache and temporary files) have not been established from its scripts yet; a read-only root file system without writable volumes on exactly those paths would stop the backend.',
+    reason: 'The image writes to several places at every start, read from its scripts (get-convex/convex-backend, self-hosted/docker-build): run_backend.sh creates $TMPDIR and $STORAGE_DIR under /convex/data, read_credentials.sh rewrites /convex/data/credentials/instance_secret and instance_name, the Node executor runs npm for externalPackages (its cache under $HOME by default, npm-packages/node-executor/src/build_deps.ts), and the entrypoint wrapper of this package writes the database CA bundle to /convex/database-ca-bundle.pem. With SQLite /convex/data is the EFS volume, with a database URL it is the root file system. A read-only root file system needs writable volumes on each of those paths and a boot of the real image to prove it, which cannot run here (no Docker engine); until then the root file system stays writable, and the task is reachable only from the load balancer on 3210/3211.',
   },
   {
     rule: 'ct-s3-pr-10', resource: LOAD_BALANCER_LOG_BUCKET,
