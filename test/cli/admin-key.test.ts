@@ -5,33 +5,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { verifyAdminKey } from '../../lib/admin-key/admin-key';
 import { BACKEND_OUTPUTS, outputKeyFor } from '../../lib/backend-env';
-import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
+import { cli, mockStackClients } from './helpers';
 
 const STACK = 'ConvexStorage-prod';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:BackendInstanceSecret1234-AbCdEf';
 const SECRET = '4361726e697461732c206c69746572616c6c79206d65616e696e6720226c6974';
 const NAME = 'convex-prod';
 
-const cfn = mockClient(CloudFormationClient);
-const sm = mockClient(SecretsManagerClient);
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(isolateAwsEnvWithTestKeys);
-beforeEach(() => {
-  cfn.reset();
-  sm.reset();
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-afterAll(() => {
-  cfn.restore();
-  sm.restore();
-});
+const { cfn, sm, tmp } = mockStackClients();
 
 function stackWith(outputs: Record<string, string>): void {
   cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({

@@ -4,14 +4,13 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { outputKeyFor, secretArnOutputKeyFor } from '../../lib/backend-env';
 import { parseDotEnv } from '../../lib/dotenv';
 import { replaceEnvFile } from '../../lib/cli/env-file';
 import { STORAGE_KINDS } from '../../lib/storage-kinds';
-import { cli, isolateAwsEnvWithTestKeys, tempDir } from './helpers';
+import { cli, mockStackClients } from './helpers';
 
 const STACK = 'ConvexStorage-dev';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:convex-storage-dev-key-AbCdEf';
@@ -33,21 +32,7 @@ function stackOutputs(mode: 'role' | 'user', kms = false): Record<string, string
   return outputs;
 }
 
-const cfn = mockClient(CloudFormationClient);
-const sm = mockClient(SecretsManagerClient);
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(isolateAwsEnvWithTestKeys);
-beforeEach(() => {
-  cfn.reset();
-  sm.reset();
-  tmp = tempDir();
-});
-afterEach(() => tmp.cleanup());
-afterAll(() => {
-  cfn.restore();
-  sm.restore();
-});
+const { cfn, sm, tmp } = mockStackClients();
 
 const read = (name: string) => readFileSync(join(tmp.dir, name), 'utf8');
 const mode = (name: string) => statSync(join(tmp.dir, name)).mode & 0o777;

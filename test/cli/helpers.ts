@@ -8,6 +8,9 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { CliIo } from '../../lib/cli/io';
 import { runCli } from '../../lib/cli/main';
 
@@ -227,4 +230,29 @@ export async function cli(argv: readonly string[], options: { cwd: string; env?:
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'convex-storage-cli-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Mocked CloudFormation and Secrets Manager clients (aws-sdk-client-mock), reset before each test,
+ * with fake AWS credentials for the file and a fresh temp directory per test (`tmp.dir`). Call it
+ * once at the top of a test file: it registers the jest hooks.
+ */
+export function mockStackClients() {
+  const cfn = mockClient(CloudFormationClient);
+  const sm = mockClient(SecretsManagerClient);
+  const tmp = { dir: '' };
+  let current: ReturnType<typeof tempDir> | undefined;
+  beforeAll(isolateAwsEnvWithTestKeys);
+  beforeEach(() => {
+    cfn.reset();
+    sm.reset();
+    current = tempDir();
+    tmp.dir = current.dir;
+  });
+  afterEach(() => current?.cleanup());
+  afterAll(() => {
+    cfn.restore();
+    sm.restore();
+  });
+  return { cfn, sm, tmp };
 }
