@@ -42,7 +42,8 @@ export function vpcEndpointDenyStatement(options: {
     resources: bucketResources([options.bucket]),
     conditions: {
       ArnEquals: { 'aws:PrincipalArn': [...options.principalArns] },
-      StringNotEquals: { 'aws:SourceVpce': [...options.vpcEndpointIds] },
+      // Not copied: the list may be a lazy token that grows with later calls.
+      StringNotEquals: { 'aws:SourceVpce': options.vpcEndpointIds },
     },
   });
 }

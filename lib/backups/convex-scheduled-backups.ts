@@ -8,7 +8,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { adminKeyInstanceNameProblem } from '../admin-key/admin-key';
-import { acknowledgeComplianceRule, acknowledgeWildcardFindings } from '../compliance';
+import { RESOURCE_STAR_ACTIONS, acknowledgeComplianceRule, acknowledgeWildcardFindings } from '../compliance';
 import { ConvexLogGroup } from '../ecs/log-group';
 import { ManagedPolicyRole } from '../iam/managed-policy-role';
 import {
@@ -210,7 +210,7 @@ export class ConvexScheduledBackups extends Construct {
       // What AWSLambdaVPCAccessExecutionRole grants: Lambda manages the function's network
       // interfaces with the function's role; these actions support no resource-level scope.
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        actions: [...RESOURCE_STAR_ACTIONS],
         resources: ['*'],
       }));
     }

@@ -335,7 +335,7 @@ export class ConvexPostgres extends Construct implements ConvexDatabaseConnectio
     );
     acknowledgeComplianceRule(instance, 'RDSInBackupPlan', `Backed up by RDS itself rather than an AWS Backup plan: automated daily snapshots with point-in-time recovery kept ${props.backupRetention?.toDays() ?? DEFAULT_BACKUP_RETENTION_DAYS} days (configurable to 35), kept after the instance is deleted, a final snapshot on removal, and deletion protection. Teams with longer retention add this instance to their own AWS Backup plan.`);
     if (!(props.multiAz ?? false)) {
-      const reason = 'Single-AZ by choice for a non-production stage: a standby doubles the instance cost. An Availability Zone outage stops the backend until RDS recovers the instance or it is restored from its backups (point in time, no data loss beyond the last few minutes of transaction log). The app turns Multi-AZ on for stage prod; multiAz / -c databaseMultiAz=true turns it on anywhere.';
+      const reason = 'Single-AZ because multiAz is off (the default of this construct; the app leaves it off for every stage but prod): a standby doubles the instance cost. An Availability Zone outage stops the backend until RDS recovers the instance or it is restored from its backups (point in time, no data loss beyond the last few minutes of transaction log). The app turns Multi-AZ on for stage prod; multiAz / -c databaseMultiAz=true turns it on anywhere.';
       Validations.of(instance).acknowledge({ id: 'AwsSolutions-RDS3', reason });
       acknowledgeComplianceRule(instance, 'RDSMultiAZSupport', reason);
     }
@@ -347,7 +347,7 @@ export class ConvexPostgres extends Construct implements ConvexDatabaseConnectio
     Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: DATABASE_PASSWORD_ROTATION_PROCEDURE });
     acknowledgeComplianceRule(secret, 'SecretsManagerRotationEnabled', DATABASE_PASSWORD_ROTATION_PROCEDURE);
     if (!props.encryptionKey) {
-      acknowledgeComplianceRule(secret, 'SecretsManagerUsingKMSKey', 'Encrypted at rest with the AWS managed key aws/secretsmanager. This stack grants secretsmanager:GetSecretValue on the secret only to the backend\'s task execution role; the AWS managed key adds no restriction of its own. This deployment chose encryption s3; with encryption kms (or an encryptionKey prop) the secret, the storage and the snapshots use the storage\'s customer-managed key.');
+      acknowledgeComplianceRule(secret, 'SecretsManagerUsingKMSKey', 'Encrypted at rest with the AWS managed key aws/secretsmanager. This stack grants secretsmanager:GetSecretValue on the secret only to the backend\'s task execution role; the AWS managed key adds no restriction of its own. No encryptionKey was given (the app\'s encryption s3); with encryption kms (or an encryptionKey prop) the secret, the storage and the snapshots use the storage\'s customer-managed key.');
     }
   }
 }

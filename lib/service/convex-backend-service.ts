@@ -10,7 +10,7 @@ import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { ConvexBackendVpc } from '../ecs/backend-vpc';
 import { restrictStorageToNetwork } from '../ecs/convex-backend';
 import { ConvexBackendTaskDefinition, DASHBOARD_PORT } from '../ecs/convex-backend-task-definition';
-import { isImageDigest, DEFAULT_CONVEX_IMAGE_TAG } from '../ecs/images';
+import { isImageDigest, DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from '../ecs/images';
 import { AccessLogsBucket } from '../storage/access-logs-bucket';
 import { AlarmTopic } from './alarm-topic';
 import { ConvexDashboardService } from './convex-dashboard-service';
@@ -228,6 +228,9 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
       if (cidrs.length > 0) problems.push('dashboardAllowedCidrs is set but dashboard is off: set dashboard to true or drop dashboardAllowedCidrs.');
       if (props.publicDashboard) problems.push('publicDashboard is set but dashboard is off: set dashboard to true or drop publicDashboard.');
       if (props.dashboardImageTag !== undefined) problems.push('dashboardImageTag is set but dashboard is off: set dashboard to true or drop dashboardImageTag.');
+    } else if (known(props.dashboardImageTag)) {
+      // The task definition checks its own dashboard tag, but the service runs the dashboard apart.
+      problems.push(...imageVersionProblems('dashboardImageTag', props.dashboardImageTag));
     } else if (dashboardImageTag === undefined) {
       problems.push(`dashboard is on and imageTag is the digest '${props.imageTag}', which names a backend image only: set dashboardImageTag to the dashboard's tag or digest of the same version.`);
     }

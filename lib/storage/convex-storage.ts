@@ -1,4 +1,4 @@
-import { Annotations, Duration, FeatureFlags, Names, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
+import { Annotations, Duration, FeatureFlags, Lazy, Names, RemovalPolicy, Stack, Token, aws_iam as iam, aws_kms as kms, aws_s3 as s3, cx_api as cxapi } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AccessLogsBucket } from './access-logs-bucket';
 import { blockSseC, dataBucketEncryption, dataLifecycleRules, denyOtherEncryption, secureBucketDefaults } from './bucket-defaults';
@@ -49,7 +49,12 @@ export class ConvexStorage extends Construct {
   private readonly grantDeleteOnAllBuckets: boolean;
   private readonly backendVpcEndpointIds?: readonly string[];
   private accessPolicy?: iam.ManagedPolicy;
-  private vpcEndpointRestrictions = 0;
+  /**
+   * The endpoints each restricted principal may use. One deny statement per principal, whose
+   * endpoint list grows with every call: two denies with different lists would each refuse the
+   * other's endpoint and so lock the principal out entirely.
+   */
+  private readonly vpcEndpointsByPrincipal = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: ConvexStorageProps = {}) {
     super(scope, id);
@@ -197,10 +202,19 @@ export class ConvexStorage extends Construct {
     if (problems.length > 0) {
       throw new Error(`Invalid restrictBackendToVpcEndpoints call on ${this.node.path}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
-    this.vpcEndpointRestrictions += 1;
-    const sid = this.vpcEndpointRestrictions === 1 ? VPC_ENDPOINT_DENY_SID : `${VPC_ENDPOINT_DENY_SID}${this.vpcEndpointRestrictions}`;
+    const key = (principal as unknown as Construct).node?.path ?? principalArn!;
+    const known = this.vpcEndpointsByPrincipal.get(key);
+    if (known !== undefined) {
+      known.push(...vpcEndpointIds.filter((id) => !known.includes(id)));
+      return;
+    }
+    const allowed = [...vpcEndpointIds];
+    this.vpcEndpointsByPrincipal.set(key, allowed);
+    const count = this.vpcEndpointsByPrincipal.size;
+    const sid = count === 1 ? VPC_ENDPOINT_DENY_SID : `${VPC_ENDPOINT_DENY_SID}${count}`;
+    const endpoints = Lazy.list({ produce: () => allowed });
     for (const bucket of this.dataBuckets) {
-      bucket.addToResourcePolicy(vpcEndpointDenyStatement({ sid, bucket, principalArns: [principalArn!], vpcEndpointIds }));
+      bucket.addToResourcePolicy(vpcEndpointDenyStatement({ sid, bucket, principalArns: [principalArn!], vpcEndpointIds: endpoints }));
     }
   }
 

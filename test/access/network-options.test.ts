@@ -100,6 +100,20 @@ describe('the constructs', () => {
     }
   });
 
+  test('backendVpcEndpointIds plus the VPC the backend creates: one deny per bucket that admits both endpoints, not two that lock the role out', () => {
+    const stack = unitTestStack();
+    const storage = new ConvexStorage(stack, 'Storage', { backendVpcEndpointIds: ['vpce-1a2b3c4d'] });
+    const backend = new ConvexBackend(stack, 'Backend', { storage });
+    const ownEndpoint = stack.resolve(backend.network!.s3Endpoint.vpcEndpointId);
+    const policies = Object.entries(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy')).filter(([id]) => !id.includes('AccessLogs'));
+    expect(policies).toHaveLength(5);
+    for (const [, policy] of policies) {
+      const denies = (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>).filter((s) => s.Sid?.startsWith('DenyBackendOutsideVpcEndpoints'));
+      expect(denies).toHaveLength(1);
+      expect(denies[0].Condition.StringNotEquals['aws:SourceVpce']).toEqual(['vpce-1a2b3c4d', ownEndpoint]);
+    }
+  });
+
   test('a backend role in another stack is refused with the fix, instead of a cross-stack cycle', () => {
     const app = unitTestApp();
     const storageStack = new ConvexStorageStack(app, 'Storage', { storage: { backendVpcEndpointIds: ['vpce-1a2b3c4d'] }, trustedPrincipal: 'ec2.amazonaws.com' });

@@ -373,6 +373,10 @@ describe('bad props fail at synth with every problem named', () => {
     }
   });
 
+  test('the separate dashboard service checks its own image tag, as the task definition would', () => {
+    expect(() => build((stack) => ({ ...FULL(stack), dashboard: true, publicDashboard: true, dashboardAllowedCidrs: undefined, dashboardImageTag: 'v1.2' }))).toThrow("dashboardImageTag 'v1.2'");
+  });
+
   test('hosts outside the hosted zone, and hosts without a certificate, are refused', () => {
     expect(() => build((stack) => ({ domainName: 'convex.example.org', hostedZone: zone(stack) }))).toThrow("the host 'api.convex.example.org' is not in the hosted zone 'example.com'");
     expect(() => build(() => ({ domainName: 'convex.example.com' }))).toThrow('neither a hosted zone');
