@@ -94,7 +94,7 @@ export { SERVICE_ALARMS, ServiceAlarms, type AlarmSources, type ServiceAlarmDefi
 export { AlarmTopic, type AlarmTopicProps } from './service/alarm-topic';
 export { ConvexDashboardService, DASHBOARD_IMAGE_USER, type ConvexDashboardServiceProps } from './service/convex-dashboard-service';
 export {
-  SITE_PATH_ON_API_HOST, httpsServiceUrls, plainHttpServiceUrls, serviceHosts, type ServiceHostSettings, type ServiceHosts, type ServiceUrls,
+  httpsServiceUrls, plainHttpServiceUrls, serviceHosts, type ServiceHostSettings, type ServiceHosts, type ServiceUrls,
 } from './service/service-endpoints';
 
 // The deployable stack.

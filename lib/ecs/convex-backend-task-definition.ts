@@ -9,7 +9,7 @@ import { BACKEND_API_PORT, BACKEND_HEALTH_CHECK_COMMAND, BACKEND_SITE_PORT, DASH
 import {
   backendContainerEnvironment, backendContainerSecrets, databaseCaBundleOf, databaseConnectionOf, databaseUrlVariable, grantDecryptThroughSecretsManager,
 } from './backend-container-environment';
-import { ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
+import { ConvexBackendStorage, ConvexBackendTaskDefinitionProps } from './convex-backend-task-definition-props';
 import { CONVEX_DATA_DIRECTORY, ConvexDataVolume } from './data-volume';
 import { EntrypointStep, entrypointCommand } from './entrypoint/backend-entrypoint';
 import { databaseCaFileStep } from './entrypoint/database-ca-bundle';
@@ -32,6 +32,15 @@ const ENVIRONMENT_VARIABLES_REASON = 'The plain environment variables hold no se
 
 /** The dashboard's hard memory limit beside the backend: a Next.js server serving a few pages. */
 const DASHBOARD_MEMORY_MIB = 256;
+
+/**
+ * The `INSTANCE_NAME` the backend runs with: the one asked for, else the storage's, else the
+ * storage environment's, else the backend's default. Constructs that name things after it before
+ * the task definition exists (the database) call this, so they cannot disagree with the task.
+ */
+export function backendInstanceName(requested: string | undefined, storage: ConvexBackendStorage): string {
+  return requested ?? storage.instanceName ?? storage.backendEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME;
+}
 
 /**
  * A Fargate task definition that runs the self-hosted Convex backend on a `ConvexStorage`:
@@ -72,7 +81,7 @@ export class ConvexBackendTaskDefinition extends Construct {
     const imageTag = props.imageTag ?? DEFAULT_CONVEX_IMAGE_TAG;
     const dashboardImageTag = props.dashboardImageTag ?? (isImageDigest(imageTag) ? undefined : imageTag);
     const storageEnvironment = withoutCredentials(props.storage.backendEnvironment);
-    this.instanceName = props.instanceName ?? props.storage.instanceName ?? storageEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME;
+    this.instanceName = backendInstanceName(props.instanceName, props.storage);
     const cloudOrigin = props.cloudOrigin ?? LOCAL_CLOUD_ORIGIN;
     const siteOrigin = props.siteOrigin ?? LOCAL_SITE_ORIGIN;
     const cpu = props.cpu ?? DEFAULT_BACKEND_CPU;

@@ -1,11 +1,9 @@
 import { Annotations, CfnOutput, RemovalPolicy, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { INSTANCE_NAME } from '../backend-env';
 import { ConvexPostgres, ConvexPostgresOptions } from '../database/convex-postgres';
-import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { ConvexBackendVpc } from './backend-vpc';
 import {
-  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine,
+  ConvexBackendStorage, ConvexBackendTaskDefinition, ConvexBackendTaskDefinitionProps, ConvexDatabase, ConvexDatabaseEngine, backendInstanceName,
 } from './convex-backend-task-definition';
 import { DatabaseSecretSettings, databaseSecretProblems } from './secret-arn';
 import { BACKEND_OUTPUTS } from '../backend-env';
@@ -98,8 +96,7 @@ export class ConvexBackend extends Construct {
         ...postgres,
         vpc,
         backendConnections: this.backendSecurityGroup,
-        // The name the task definition will use (it checks the same sources in the same order).
-        instanceName: options.instanceName ?? storage.instanceName ?? storage.backendEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME,
+        instanceName: backendInstanceName(options.instanceName, storage),
         encryptionKey: storage.encryptionKey,
         // A kept database is a final snapshot: a retained instance would run (and bill) on.
         removalPolicy: options.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,

@@ -4,12 +4,10 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConvexBackendServiceProps } from './convex-backend-service-props';
-import { INSTANCE_NAME } from '../backend-env';
 import { ConvexPostgres } from '../database/convex-postgres';
-import { DEFAULT_INSTANCE_NAME } from '../instance-name';
 import { ConvexBackendVpc } from '../ecs/backend-vpc';
 import { restrictStorageToNetwork } from '../ecs/convex-backend';
-import { ConvexBackendTaskDefinition, DASHBOARD_PORT } from '../ecs/convex-backend-task-definition';
+import { ConvexBackendTaskDefinition, DASHBOARD_PORT, backendInstanceName } from '../ecs/convex-backend-task-definition';
 import { isImageDigest, DEFAULT_CONVEX_IMAGE_TAG, imageVersionProblems } from '../ecs/images';
 import { AccessLogsBucket } from '../storage/access-logs-bucket';
 import { AlarmTopic } from './alarm-topic';
@@ -107,8 +105,7 @@ export class ConvexBackendService extends Construct implements ec2.IConnectable 
         ...props.postgres,
         vpc: this.vpc,
         backendConnections: this.securityGroup,
-        // The name the task definition will use (it checks the same sources in the same order).
-        instanceName: props.instanceName ?? storage.instanceName ?? storage.backendEnvironment[INSTANCE_NAME] ?? DEFAULT_INSTANCE_NAME,
+        instanceName: backendInstanceName(props.instanceName, storage),
         encryptionKey: storage.encryptionKey,
         // A kept database is a final snapshot: a retained instance would run (and bill) on.
         removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,

@@ -5,9 +5,7 @@
  * disagree. No aws-cdk-lib import: the app's context checks and the construct share it.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-
-/** Where the API port (3210) serves HTTP actions on the API host: upstream's one-domain layout. */
-export const SITE_PATH_ON_API_HOST = '/http';
+import { ONE_DOMAIN_SITE_PATH } from '../ecs/origins';
 
 /** The host names of a service, as given (see {@link serviceHosts}). */
 export interface ServiceHostSettings {
@@ -83,7 +81,7 @@ export function httpsServiceUrls(hosts: ServiceHosts): ServiceUrls {
   const apiUrl = `https://${hosts.apiHost}`;
   return {
     apiUrl,
-    siteUrl: hosts.siteHost === undefined ? `${apiUrl}${SITE_PATH_ON_API_HOST}` : `https://${hosts.siteHost}`,
+    siteUrl: hosts.siteHost === undefined ? `${apiUrl}${ONE_DOMAIN_SITE_PATH}` : `https://${hosts.siteHost}`,
     dashboardUrl: `https://${hosts.dashboardHost}`,
   };
 }
@@ -94,7 +92,7 @@ export function httpsServiceUrls(hosts: ServiceHosts): ServiceUrls {
  */
 export function plainHttpServiceUrls(dnsName: string, dashboardPort: number): ServiceUrls {
   const apiUrl = `http://${dnsName}`;
-  return { apiUrl, siteUrl: `${apiUrl}${SITE_PATH_ON_API_HOST}`, dashboardUrl: `http://${dnsName}:${dashboardPort}` };
+  return { apiUrl, siteUrl: `${apiUrl}${ONE_DOMAIN_SITE_PATH}`, dashboardUrl: `http://${dnsName}:${dashboardPort}` };
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
